@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hypervisor/qemu/qemu_config.hpp"
+
+namespace kata::hypervisor::qemu {
+
+/// The guest kernel command line kata boots with: its own fixed parameters
+/// (console, panic behaviour, boot-time savers) followed by config.kernel_params.
+std::string kernel_command_line(const QemuConfig& config);
+
+/// The full QEMU argv (argv[0] is config.binary). A pure function of the
+/// configuration, so it is covered by golden tests. QEMU runs sandboxed
+/// (-sandbox on), with no default devices, no network unless asked, no
+/// display, and exits instead of rebooting.
+std::vector<std::string> build_argv(const QemuConfig& config);
+
+}  // namespace kata::hypervisor::qemu

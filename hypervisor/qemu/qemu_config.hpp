@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+
+namespace kata::hypervisor::qemu {
+
+/// CPU virtualisation QEMU uses. Resolved before the argv is built (see
+/// accel.hpp), so the argv builder stays a pure function.
+enum class Accel { kvm, tcg };
+
+/// Machine model: q35 (PCI, the default: never hung in our TCG boots) or
+/// microvm (MMIO, a little faster to boot).
+enum class Machine { q35, microvm };
+
+/// Everything the QEMU command line depends on. Built by the runtime from the
+/// configuration, annotations and the spec's resources; paths are host paths
+/// inside the sandbox's state directory.
+struct QemuConfig {
+  std::string binary = "/usr/bin/qemu-system-x86_64";  ///< QEMU executable
+  std::string name;                                    ///< VM name shown in ps and QMP ("kata-<id>")
+  Accel accel = Accel::tcg;
+  Machine machine = Machine::q35;
+  unsigned vcpus = 1;
+  unsigned memory_mib = 512;
+  std::string kernel;                ///< guest kernel image
+  std::string initrd;                ///< guest initramfs holding the agent
+  std::string kernel_params;         ///< extra kernel parameters, appended after kata's own
+  unsigned long tsc_khz = 0;         ///< host TSC frequency; microvm under TCG hangs without it
+  std::string console_log;           ///< file receiving the guest's serial console
+  std::string qmp_socket;            ///< QMP unix socket QEMU listens on
+  std::string agent_socket;          ///< unix socket QEMU listens on for the agent's virtio-serial port
+  std::string agent_port_name = "agent.channel.0";  ///< virtio-serial port name the agent looks for
+  std::string virtiofs_socket;       ///< virtiofsd's vhost-user socket; empty: no shared filesystem
+  std::string virtiofs_tag = "kataShared";  ///< mount tag the agent mounts
+  bool debug = false;                ///< verbose guest kernel console
+};
+
+}  // namespace kata::hypervisor::qemu

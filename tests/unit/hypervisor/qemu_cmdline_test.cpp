@@ -1,0 +1,113 @@
+#include "hypervisor/qemu/qemu_cmdline.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "common/fs.hpp"
+
+using namespace kata::hypervisor::qemu;
+
+namespace {
+
+QemuConfig sample_config() {
+  QemuConfig config;
+  config.name = "kata-c1";
+  config.vcpus = 2;
+  config.memory_mib = 384;
+  config.kernel = "/usr/share/kata-containers/vmlinuz";
+  config.initrd = "/usr/share/kata-containers/kata-initramfs.img";
+  config.console_log = "/run/kata/c1/console.log";
+  config.qmp_socket = "/run/kata/c1/qmp.sock";
+  config.agent_socket = "/run/kata/c1/agent.sock";
+  config.virtiofs_socket = "/run/kata/c1/virtiofsd.sock";
+  return config;
+}
+
+std::string joined(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const auto& arg : argv) text += arg + "\n";
+  return text;
+}
+
+// Compares argv with a golden file, one argument per line. With
+// KATA_UPDATE_GOLDEN=1 the golden file is rewritten instead.
+void check_golden(const std::vector<std::string>& argv, const std::string& name) {
+  std::string path = std::string(KATA_FIXTURES_DIR) + "/qemu/" + name;
+  if (const char* update = std::getenv("KATA_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    REQUIRE(kata::write_file_atomic(path, joined(argv), 0644).ok());
+  }
+  auto golden = kata::read_file(path, 1 << 16);
+  REQUIRE_MESSAGE(golden.ok(), golden.error().message);
+  CHECK(joined(argv) == *golden);
+}
+
+bool has_pair(const std::vector<std::string>& argv, const std::string& option, const std::string& value) {
+  for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] == option && argv[i + 1] == value) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("q35 under TCG matches the golden argv") {
+  check_golden(build_argv(sample_config()), "q35-tcg.argv");
+}
+
+TEST_CASE("q35 under KVM matches the golden argv") {
+  auto config = sample_config();
+  config.accel = Accel::kvm;
+  config.debug = true;
+  config.kernel_params = "agent.log=debug";
+  check_golden(build_argv(config), "q35-kvm-debug.argv");
+}
+
+TEST_CASE("microvm under TCG matches the golden argv") {
+  auto config = sample_config();
+  config.machine = Machine::microvm;
+  config.tsc_khz = 2400000;
+  check_golden(build_argv(config), "microvm-tcg.argv");
+}
+
+TEST_CASE("the accelerator picks the CPU model") {
+  auto config = sample_config();
+  CHECK(has_pair(build_argv(config), "-cpu", "max"));
+  config.accel = Accel::kvm;
+  CHECK(has_pair(build_argv(config), "-cpu", "host"));
+  CHECK(has_pair(build_argv(config), "-machine", "q35,accel=kvm,memory-backend=mem"));
+}
+
+TEST_CASE("memory is a shared memfd of the configured size") {
+  auto config = sample_config();
+  config.memory_mib = 1024;
+  auto argv = build_argv(config);
+  CHECK(has_pair(argv, "-object", "memory-backend-memfd,id=mem,size=1024M,share=on"));
+  CHECK(has_pair(argv, "-m", "1024M"));
+}
+
+TEST_CASE("without a virtiofsd socket there is no shared filesystem device") {
+  auto config = sample_config();
+  config.virtiofs_socket.clear();
+  auto argv = build_argv(config);
+  CHECK(std::none_of(argv.begin(), argv.end(),
+                     [](const std::string& arg) { return arg.find("vhost-user-fs") != std::string::npos; }));
+}
+
+TEST_CASE("the kernel command line carries tsc_early_khz only for microvm under TCG") {
+  auto config = sample_config();
+  config.tsc_khz = 2400000;
+  CHECK(kernel_command_line(config).find("tsc_early_khz") == std::string::npos);
+  config.machine = Machine::microvm;
+  CHECK(kernel_command_line(config).find("tsc_early_khz=2400000") != std::string::npos);
+  config.accel = Accel::kvm;
+  CHECK(kernel_command_line(config).find("tsc_early_khz") == std::string::npos);
+}
+
+TEST_CASE("QEMU always runs sandboxed and never reboots") {
+  auto argv = build_argv(sample_config());
+  CHECK(std::find(argv.begin(), argv.end(), "-no-reboot") != argv.end());
+  CHECK(has_pair(argv, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
+}
