@@ -1,0 +1,120 @@
+#include "hypervisor/qemu/qmp_client.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "common/fs.hpp"
+#include "common/unix_socket.hpp"
+
+namespace kata::hypervisor::qemu {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+Result<QmpClient> QmpClient::connect(const std::string& socket_path, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    auto socket = connect_unix_socket(socket_path);
+    if (socket) return attach(std::move(socket).value(), timeout);
+    // QEMU creates the socket shortly after it starts; until then the path is
+    // missing (ENOENT) or not yet listening (ECONNREFUSED).
+    int error = socket.error().errno_value;
+    if ((error != ENOENT && error != ECONNREFUSED) || Clock::now() >= deadline) {
+      return std::move(socket).error().wrap("qmp");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+Result<QmpClient> QmpClient::attach(UniqueFd socket, std::chrono::milliseconds timeout) {
+  QmpClient client(std::move(socket), timeout);
+  auto greeting = KATA_TRY(client.read_message().wrap("qmp: greeting"));
+  if (!greeting.is_object() || !greeting.contains("QMP")) {
+    return make_error(ErrorKind::protocol, "qmp: expected a greeting, got {}", greeting.dump());
+  }
+  KATA_TRY(client.execute("qmp_capabilities").wrap("qmp"));
+  return client;
+}
+
+Result<nlohmann::json> QmpClient::read_message() {
+  auto deadline = Clock::now() + timeout_;
+  for (;;) {
+    auto newline = pending_.find('\n');
+    if (newline != std::string::npos) {
+      std::string line = pending_.substr(0, newline);
+      pending_.erase(0, newline + 1);
+      auto message = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (message.is_discarded()) {
+        return make_error(ErrorKind::protocol, "invalid JSON from QEMU: {}", line.substr(0, 200));
+      }
+      return message;
+    }
+    if (pending_.size() > max_message_bytes) {
+      return make_error(ErrorKind::protocol, "QEMU sent a message longer than {} bytes", max_message_bytes);
+    }
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (remaining.count() <= 0) {
+      return make_error(ErrorKind::timeout, "no answer from QEMU within {} ms", timeout_.count());
+    }
+    pollfd ready{socket_.get(), POLLIN, 0};
+    int polled = ::poll(&ready, 1, static_cast<int>(remaining.count()));
+    if (polled < 0 && errno != EINTR) return sys_error(errno, "poll");
+    if (polled <= 0) continue;
+    char buffer[8192];
+    ssize_t got = ::read(socket_.get(), buffer, sizeof buffer);
+    if (got < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return sys_error(errno, "read");
+    }
+    if (got == 0) return make_error(ErrorKind::protocol, "QEMU closed the connection");
+    pending_.append(buffer, static_cast<std::size_t>(got));
+  }
+}
+
+Result<nlohmann::json> QmpClient::execute(std::string_view command, const nlohmann::json& arguments) {
+  nlohmann::json request = {{"execute", command}};
+  if (!arguments.is_null()) request["arguments"] = arguments;
+  KATA_TRY(write_all(socket_.get(), request.dump() + "\n").wrap(fmt::format("qmp {}", command)));
+  for (;;) {
+    auto message = KATA_TRY(read_message().wrap(fmt::format("qmp {}", command)));
+    if (!message.is_object() || message.contains("event")) continue;  // asynchronous event
+    if (auto error = message.find("error"); error != message.end()) {
+      std::string error_class = error->is_object() ? error->value("class", "") : "";
+      std::string description = error->is_object() ? error->value("desc", "") : error->dump();
+      return make_error(ErrorKind::system, "qmp {}: {}: {}", command, error_class, description);
+    }
+    if (auto result = message.find("return"); result != message.end()) return *result;
+    return make_error(ErrorKind::protocol, "qmp {}: unexpected reply {}", command, message.dump().substr(0, 200));
+  }
+}
+
+Result<std::string> QmpClient::query_status() {
+  auto status = KATA_TRY(execute("query-status"));
+  if (!status.is_object() || !status.contains("status") || !status["status"].is_string()) {
+    return make_error(ErrorKind::protocol, "qmp query-status: unexpected reply {}", status.dump().substr(0, 200));
+  }
+  return status["status"].get<std::string>();
+}
+
+Result<void> QmpClient::stop() {
+  KATA_TRY(execute("stop"));
+  return ok();
+}
+
+Result<void> QmpClient::cont() {
+  KATA_TRY(execute("cont"));
+  return ok();
+}
+
+Result<void> QmpClient::quit() {
+  KATA_TRY(execute("quit"));
+  return ok();
+}
+
+}  // namespace kata::hypervisor::qemu
