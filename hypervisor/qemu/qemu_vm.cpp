@@ -1,0 +1,112 @@
+#include "hypervisor/qemu/qemu_vm.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/scope_exit.hpp"
+#include "common/unix_socket.hpp"
+#include "hypervisor/qemu/qemu_cmdline.hpp"
+
+namespace kata::hypervisor::qemu {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits for `child` to exit until `deadline`; true if it did (and was reaped).
+bool wait_until(ChildProcess& child, Clock::time_point deadline) {
+  while (child.pid() > 0) {
+    auto status = child.try_wait();
+    if (!status || status->has_value()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+}  // namespace
+
+QemuVm::QemuVm(QemuConfig qemu, VirtiofsdConfig virtiofsd, std::chrono::milliseconds qmp_timeout)
+    : qemu_config_(std::move(qemu)), virtiofsd_config_(std::move(virtiofsd)), qmp_timeout_(qmp_timeout) {}
+
+QemuVm::~QemuVm() { (void)stop(std::chrono::milliseconds(0)); }
+
+Result<void> QemuVm::start_virtiofsd() {
+  const std::string& socket_path = qemu_config_.virtiofs_socket;
+  ::unlink(socket_path.c_str());
+  // kata listens and hands the socket to virtiofsd, so it exists before QEMU
+  // connects: no polling for virtiofsd to create it.
+  auto listener = KATA_TRY(listen_unix_socket(socket_path).wrap("virtiofsd socket"));
+  auto config = virtiofsd_config_;
+  config.socket_fd = 3;
+  virtiofsd_ = KATA_TRY(ChildProcess::spawn({
+                                                .argv = build_virtiofsd_argv(config),
+                                                .fds = {{listener.get(), 3}},
+                                                .parent_death_signal = SIGKILL,
+                                            })
+                            .wrap("start virtiofsd"));
+  return ok();
+}
+
+Result<void> QemuVm::start() {
+  ScopeExit rollback([this] { (void)stop(std::chrono::milliseconds(0)); });
+  if (!qemu_config_.virtiofs_socket.empty()) KATA_TRY(start_virtiofsd());
+  ::unlink(qemu_config_.qmp_socket.c_str());
+  ::unlink(qemu_config_.agent_socket.c_str());
+  qemu_ = KATA_TRY(ChildProcess::spawn({
+                                           .argv = build_argv(qemu_config_),
+                                           .parent_death_signal = SIGKILL,
+                                       })
+                       .wrap("start qemu"));
+  auto qmp = QmpClient::connect(qemu_config_.qmp_socket, qmp_timeout_);
+  if (!qmp) {
+    // QEMU that exits at once (bad argument, missing kernel) explains itself
+    // on stderr, which the caller sees; say that it died rather than "timeout".
+    if (auto exited = qemu_.try_wait(); exited && exited->has_value()) {
+      return make_error(ErrorKind::system, "start qemu: qemu exited with code {} before answering QMP",
+                        exit_code_from_wait_status(**exited));
+    }
+    return std::move(qmp).error().wrap("start qemu");
+  }
+  qmp_.emplace(std::move(qmp).value());
+  rollback.dismiss();
+  return ok();
+}
+
+Result<void> QemuVm::pause() {
+  if (!qmp_) return make_error(ErrorKind::wrong_state, "pause: the VM is not running");
+  return qmp_->stop().wrap("pause vm");
+}
+
+Result<void> QemuVm::resume() {
+  if (!qmp_) return make_error(ErrorKind::wrong_state, "resume: the VM is not running");
+  return qmp_->cont().wrap("resume vm");
+}
+
+Result<void> QemuVm::stop(std::chrono::milliseconds grace) {
+  if (qemu_.pid() > 0 && qmp_ && grace.count() > 0) {
+    (void)qmp_->quit();  // QEMU may already be gone; the wait below decides
+    if (!wait_until(qemu_, Clock::now() + grace)) (void)qemu_.signal(SIGKILL);
+  }
+  qmp_.reset();
+  // ChildProcess kills (SIGKILL) and reaps in its destructor.
+  qemu_ = ChildProcess();
+  virtiofsd_ = ChildProcess();
+  return ok();
+}
+
+Result<std::optional<int>> QemuVm::poll_exit() {
+  if (qemu_.pid() <= 0) return make_error(ErrorKind::wrong_state, "the VM is not running");
+  return qemu_.try_wait();
+}
+
+std::vector<pid_t> QemuVm::pids() const {
+  std::vector<pid_t> result;
+  if (qemu_.pid() > 0) result.push_back(qemu_.pid());
+  if (virtiofsd_.pid() > 0) result.push_back(virtiofsd_.pid());
+  return result;
+}
+
+}  // namespace kata::hypervisor::qemu

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/child_process.hpp"
+#include "hypervisor/hypervisor.hpp"
+#include "hypervisor/qemu/qemu_config.hpp"
+#include "hypervisor/qemu/qmp_client.hpp"
+#include "hypervisor/qemu/virtiofsd.hpp"
+
+namespace kata::hypervisor::qemu {
+
+/// A sandbox VM run by QEMU, with virtiofsd serving its shared directory.
+/// Both are children of the process that calls start(); a failed start
+/// leaves neither running.
+class QemuVm final : public Hypervisor {
+ public:
+  /// `qemu.virtiofs_socket` must name where the vhost-user socket is created
+  /// (in the sandbox's state dir); leave it empty for a VM without virtio-fs.
+  QemuVm(QemuConfig qemu, VirtiofsdConfig virtiofsd, std::chrono::milliseconds qmp_timeout);
+  ~QemuVm() override;
+
+  Result<void> start() override;
+  Result<void> pause() override;
+  Result<void> resume() override;
+  Result<void> stop(std::chrono::milliseconds grace) override;
+  Result<std::optional<int>> poll_exit() override;
+  std::string agent_socket() const override { return qemu_config_.agent_socket; }
+  std::vector<pid_t> pids() const override;
+
+ private:
+  Result<void> start_virtiofsd();
+
+  QemuConfig qemu_config_;
+  VirtiofsdConfig virtiofsd_config_;
+  std::chrono::milliseconds qmp_timeout_;
+  ChildProcess virtiofsd_;
+  ChildProcess qemu_;
+  std::optional<QmpClient> qmp_;
+};
+
+}  // namespace kata::hypervisor::qemu
