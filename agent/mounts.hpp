@@ -1,0 +1,23 @@
+#pragma once
+// The filesystems PID 1 sets up before anything else can run.
+
+#include <string>
+
+#include "common/error.hpp"
+
+namespace kata::agent {
+
+/// Mounts /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm and /run (tmpfs)
+/// in that order: later steps read /proc and /sys, and device nodes for
+/// virtio ports appear in devtmpfs.
+Result<void> mount_base_filesystems();
+
+/// Mounts the virtio-fs share `tag` at `target` (created if missing). Retries
+/// for a few seconds, because the device may still be probing right after
+/// its driver loaded.
+Result<void> mount_shared_dir(const std::string& tag, const std::string& target);
+
+/// Creates `path` and its missing parents with `mode`.
+Result<void> make_directories(const std::string& path, mode_t mode);
+
+}  // namespace kata::agent
