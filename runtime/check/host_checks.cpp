@@ -158,8 +158,10 @@ KvmOutcome check_cpu_and_kvm(const CheckInputs& inputs, const HostProbe& probe, 
       checks.pass("kvm.modules", fact);
     }
   } else if (kvm_loaded && pvm_loaded) {
-    checks.warn("kvm.modules", "modules kvm and kvm_pvm loaded: KVM is provided by PVM (pagetable-based VMs)",
-                "PVM runs only guest kernels built for it; set accel = \"tcg\" unless the guest kernel supports PVM");
+    checks.warn("kvm.modules",
+                "modules kvm and kvm_pvm loaded: /dev/kvm is PVM (pagetable-based VMs), which boots only guest "
+                "kernels built for PVM; kata uses TCG software emulation",
+                "enable nested virtualisation on the outer host so that kvm_intel or kvm_amd can load");
   } else {
     checks.warn("kvm.modules",
                 fmt::format("module {} not loaded", kvm_loaded ? vendor_module : std::string("kvm")),

@@ -1,0 +1,74 @@
+#pragma once
+// What <root>/<id>/state.json holds: the OCI state plus kata's private fields.
+//
+// Layout: the OCI fields at the top level under runtime-spec's names (so a
+// human or a tool reading the file sees familiar keys), kata's own fields in
+// a nested "kata" object. Unknown keys are ignored when reading, so a newer
+// kata can add fields without breaking an older one reading the same root.
+// To add a field: add the member here, one line in record_to_json and one in
+// record_from_json (container_record.cpp).
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "oci/state.hpp"
+
+namespace kata::runtime {
+
+/// How long one phase of bringing a container up took ("vm_boot", "agent_dial").
+struct BootPhase {
+  std::string name;
+  double milliseconds = 0;
+  bool operator==(const BootPhase&) const = default;
+};
+
+/// One container's persistent record.
+struct ContainerRecord {
+  // --- OCI state (runtime-spec "State") ---
+  std::string oci_version;  ///< ociVersion of the bundle's config.json
+  std::string id;
+  oci::Status status = oci::Status::creating;
+  pid_t pid = 0;            ///< host pid engines see (the --pid-file process); 0 if none
+  std::string bundle;       ///< absolute bundle path
+  std::string rootfs;       ///< absolute root filesystem path
+  oci::Timestamp created{};
+  std::string owner;
+  std::map<std::string, std::string> annotations;
+
+  // --- kata private ---
+  /// Start time of `pid` (clock ticks since boot, /proc/<pid>/stat field 22):
+  /// a live process with that pid but another start time is not ours.
+  std::optional<unsigned long long> pid_start_time;
+  pid_t monitor_pid = 0;    ///< sandbox monitor process; 0 if none
+  std::optional<unsigned long long> monitor_start_time;
+  std::optional<int> exit_status;        ///< container's exit status once known (128+signal if killed)
+  std::optional<std::string> sandbox_id;  ///< sandbox (VM) this container runs in
+  std::optional<std::string> monitor_socket;
+  std::optional<std::string> qmp_socket;
+  std::optional<std::string> agent_socket;
+  std::optional<std::string> virtiofsd_socket;
+  std::vector<BootPhase> boot_timings;   ///< in the order the phases ran
+
+  bool operator==(const ContainerRecord&) const = default;
+};
+
+/// The JSON document stored in state.json.
+nlohmann::json record_to_json(const ContainerRecord& record);
+
+/// Parses and validates a state.json document. Errors (invalid_argument) name
+/// the offending key and why: "kata.monitor_pid: expected an integer, got
+/// string"; the caller adds the file name. Never throws.
+Result<ContainerRecord> record_from_json(std::string_view text);
+
+/// The OCI state `kata state` prints and hooks receive.
+oci::State to_oci_state(const ContainerRecord& record);
+
+}  // namespace kata::runtime
