@@ -1,0 +1,91 @@
+#include "oci/spec.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/fs.hpp"
+#include "oci/spec_decode.hpp"
+#include "oci/spec_validate.hpp"
+
+namespace kata::oci {
+
+namespace {
+
+// config.json of real bundles is a few KiB (podman's with seccomp ~70 KiB);
+// the cap only keeps a hostile bundle from exhausting memory.
+constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
+
+// Parses JSON text; nlohmann reports syntax errors by exception, which stops
+// here and becomes an Error that says where the text went wrong.
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view what) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& error) {
+    // error.byte is the 1-based offset of the character that failed.
+    std::size_t offset = error.byte == 0 ? 0 : std::min<std::size_t>(error.byte - 1, text.size());
+    auto before = text.substr(0, offset);
+    auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    auto line_start = before.rfind('\n');
+    auto column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
+    // nlohmann's what() is "[json.exception.parse_error.101] parse error at
+    // line 1, column 2: syntax error ..."; keep only the reason.
+    std::string reason = error.what();
+    auto colon = reason.find(": ");
+    if (colon != std::string::npos) reason = reason.substr(colon + 2);
+    return make_error(ErrorKind::invalid_argument, "{}: invalid JSON at line {}, column {} (byte {}): {}", what,
+                      line, column, error.byte, reason);
+  }
+}
+
+}  // namespace
+
+std::string format_problems(std::string_view what, const std::vector<Problem>& problems) {
+  if (problems.size() == 1) return fmt::format("{}: {}: {}", what, problems[0].path, problems[0].message);
+  std::string message = fmt::format("{}: {} problems:", what, problems.size());
+  for (const auto& problem : problems) message += fmt::format("\n  {}: {}", problem.path, problem.message);
+  return message;
+}
+
+std::vector<Problem> validate_spec(const nlohmann::json& document) {
+  std::vector<Problem> problems;
+  Spec spec = decode_spec(document, problems);
+  if (document.is_object()) check_spec(spec, problems);
+  return problems;
+}
+
+std::vector<Problem> validate_process(const nlohmann::json& document) {
+  std::vector<Problem> problems;
+  Process process = decode_process(document, "", problems);
+  if (document.is_object()) check_process(process, "", problems);
+  return problems;
+}
+
+Result<Spec> parse_spec(std::string_view json_text) {
+  auto document = KATA_TRY(parse_json(json_text, "config.json"));
+  std::vector<Problem> problems;
+  Spec spec = decode_spec(document, problems);
+  if (document.is_object()) check_spec(spec, problems);
+  if (!problems.empty()) return Error{ErrorKind::invalid_argument, 0, format_problems("config.json", problems)};
+  return spec;
+}
+
+Result<Spec> load_bundle_spec(const std::string& bundle_dir) {
+  auto path = bundle_dir + "/config.json";
+  auto text = read_file(path, kMaxConfigBytes);
+  if (!text) return std::move(text).error();
+  auto spec = parse_spec(*text);
+  if (!spec) return std::move(spec).error().wrap(bundle_dir);
+  return spec;
+}
+
+Result<Process> parse_process(std::string_view json_text) {
+  auto document = KATA_TRY(parse_json(json_text, "process.json"));
+  std::vector<Problem> problems;
+  Process process = decode_process(document, "", problems);
+  if (document.is_object()) check_process(process, "", problems);
+  if (!problems.empty()) return Error{ErrorKind::invalid_argument, 0, format_problems("process.json", problems)};
+  return process;
+}
+
+}  // namespace kata::oci
