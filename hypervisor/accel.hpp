@@ -21,8 +21,12 @@ struct AccelChoice {
 };
 
 /// Resolves the setting against the host: KVM when `kvm_device` (normally
-/// /dev/kvm) opens read-write, otherwise TCG under "auto" (with the reason),
-/// and an error naming the device and errno when "kvm" was demanded.
-Result<AccelChoice> resolve_accel(AccelSetting setting, const std::string& kvm_device = "/dev/kvm");
+/// /dev/kvm) opens read-write and is backed by hardware virtualisation,
+/// otherwise TCG under "auto" (with the reason), and an error naming the
+/// cause when "kvm" was demanded. `sys_module` is where loaded modules are
+/// listed (/sys/module), to tell hardware KVM (kvm_intel, kvm_amd) from PVM
+/// (kvm_pvm), which boots only guest kernels built for it.
+Result<AccelChoice> resolve_accel(AccelSetting setting, const std::string& kvm_device = "/dev/kvm",
+                                  const std::string& sys_module = "/sys/module");
 
 }  // namespace kata::hypervisor

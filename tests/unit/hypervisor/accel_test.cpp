@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 using namespace kata;
 using namespace kata::hypervisor;
 
@@ -23,7 +25,7 @@ TEST_CASE("auto falls back to TCG with a reason when the KVM device is missing")
 
 TEST_CASE("auto picks KVM when the device opens read-write") {
   // /dev/null stands in for a usable device node: it opens O_RDWR.
-  auto choice = resolve_accel(AccelSetting::automatic, "/dev/null");
+  auto choice = resolve_accel(AccelSetting::automatic, "/dev/null", std::string(KATA_FIXTURES_DIR) + "/host/intel-kvm/sys/module");
   REQUIRE(choice.ok());
   CHECK(choice->accel == qemu::Accel::kvm);
   CHECK(choice->reason.empty());
@@ -39,4 +41,18 @@ TEST_CASE("tcg is used when asked, whatever the host has") {
   auto choice = resolve_accel(AccelSetting::tcg, "/dev/null");
   REQUIRE(choice.ok());
   CHECK(choice->accel == qemu::Accel::tcg);
+}
+
+TEST_CASE("KVM provided by PVM is not used: stock guest kernels do not boot there") {
+  auto sys_module = std::filesystem::temp_directory_path() / "kata-accel-test-modules";
+  std::filesystem::create_directories(sys_module / "kvm");
+  std::filesystem::create_directories(sys_module / "kvm_pvm");
+  auto choice = resolve_accel(AccelSetting::automatic, "/dev/null", sys_module.string());
+  auto demanded = resolve_accel(AccelSetting::kvm, "/dev/null", sys_module.string());
+  std::filesystem::remove_all(sys_module);
+  REQUIRE(choice.ok());
+  CHECK(choice->accel == qemu::Accel::tcg);
+  CHECK(choice->reason.find("kvm_pvm") != std::string::npos);
+  REQUIRE_FALSE(demanded.ok());
+  CHECK(demanded.error().kind == ErrorKind::unsupported);
 }

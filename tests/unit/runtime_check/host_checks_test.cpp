@@ -183,3 +183,17 @@ TEST_CASE("checking loads no module: a missing kvm_intel is reported, not fixed"
   CHECK(modules.status == CheckStatus::warn);
   CHECK(modules.fix.find("never loads modules") != std::string::npos);
 }
+
+TEST_CASE("PVM host: /dev/kvm opens and creates VMs, yet kata uses TCG and says why") {
+  auto probe = host("pvm-guest");
+  auto report = run_host_checks(default_inputs(), probe);
+  CHECK(find(report, "cpu.virtualization").status == CheckStatus::warn);
+  CHECK(find(report, "kvm.device").status == CheckStatus::pass);
+  CHECK(find(report, "kvm.create_vm").status == CheckStatus::pass);
+  const auto& modules = find(report, "kvm.modules");
+  CHECK(modules.status == CheckStatus::warn);
+  CHECK(modules.fact.find("kvm_pvm") != std::string::npos);
+  CHECK_FALSE(report.verdict.uses_kvm);
+  CHECK(report.verdict.capable);
+  CHECK(report.exit_code(true) == 1);
+}
