@@ -22,12 +22,20 @@ export LC_ALL=C
 # The metapackage depends on exactly one real image package; resolve it and
 # its candidate version (the cache key).
 package=$(apt-cache depends "$metapackage" 2>/dev/null |
-  awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
-if [[ -z $package ]]; then
-  echo "build_image: cannot resolve $metapackage (has 'apt-get update' run?)" >&2
-  exit 1
+  awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }' || true)
+if [[ -n $package ]]; then
+  version=$(apt-cache policy "$package" | awk '$1 == "Candidate:" { print $2 }')
+else
+  # Offline or no package lists: rebuild from the newest kernel already cached.
+  cached=$(ls -d "$out"/cache/linux-image-*_*/unpacked.stamp 2>/dev/null | sort -V | tail -n1 || true)
+  if [[ -z $cached ]]; then
+    echo "build_image: cannot resolve $metapackage (has 'apt-get update' run?)" >&2
+    exit 1
+  fi
+  entry=$(basename "$(dirname "$cached")")
+  package=${entry%%_*} version=${entry#*_}
+  echo "build_image: $metapackage not resolvable, using cached $package $version" >&2
 fi
-version=$(apt-cache policy "$package" | awk '$1 == "Candidate:" { print $2 }')
 kernel_release=${package#linux-image-}
 cache="$out/cache/${package}_${version}"
 
