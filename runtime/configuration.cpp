@@ -1,0 +1,335 @@
+#include "runtime/configuration.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <limits>
+#include <set>
+#include <toml++/toml.h>
+#include <utility>
+
+#include "common/fs.hpp"
+
+namespace kata::runtime {
+
+namespace {
+
+// Kata's own files are ~30 KiB with comments; anything near this is not a
+// configuration file.
+constexpr std::size_t max_config_bytes = 1024 * 1024;
+
+std::string_view type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::array: return "array";
+    case toml::node_type::table: return "table";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+template <typename Enum>
+struct Choice {
+  std::string_view name;
+  Enum value;
+};
+
+// Reads the keys of one table, each with its type, and remembers which keys
+// it consumed so the rest can be recorded as ignored.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string prefix) : table_(table), prefix_(std::move(prefix)) {}
+
+  std::string name(std::string_view key) const { return prefix_ + std::string(key); }
+
+  Result<void> string(std::string_view key, std::string& out) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return ok();
+    if (!node->is_string()) return wrong_type(key, "a string", *node);
+    out = node->as_string()->get();
+    return ok();
+  }
+
+  Result<void> absolute_path(std::string_view key, std::string& out) {
+    KATA_TRY(string(key, out));
+    if (out.empty() || out.front() != '/') {
+      return invalid(key, fmt::format("\"{}\" is not an absolute path", out));
+    }
+    return ok();
+  }
+
+  Result<void> boolean(std::string_view key, bool& out) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return ok();
+    if (!node->is_boolean()) return wrong_type(key, "a boolean", *node);
+    out = node->as_boolean()->get();
+    return ok();
+  }
+
+  Result<void> unsigned_integer(std::string_view key, unsigned& out, long long min, long long max) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return ok();
+    if (!node->is_integer()) return wrong_type(key, "an integer", *node);
+    long long value = node->as_integer()->get();
+    if (value < min || value > max) {
+      return invalid(key, fmt::format("{} is out of range [{}, {}]", value, min, max));
+    }
+    out = static_cast<unsigned>(value);
+    return ok();
+  }
+
+  Result<void> string_list(std::string_view key, std::vector<std::string>& out) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return ok();
+    if (!node->is_array()) return wrong_type(key, "an array of strings", *node);
+    std::vector<std::string> values;
+    const toml::array& array = *node->as_array();
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      const toml::node& element = array[i];
+      if (!element.is_string()) {
+        return make_error(ErrorKind::invalid_argument, "{}[{}]: expected a string, got {}", name(key), i,
+                          type_name(element));
+      }
+      values.push_back(element.as_string()->get());
+    }
+    out = std::move(values);
+    return ok();
+  }
+
+  template <typename Enum>
+  Result<void> choice(std::string_view key, Enum& out, std::initializer_list<Choice<Enum>> choices) {
+    std::string text;
+    if (table_.get(key) == nullptr) return ok();
+    KATA_TRY(string(key, text));
+    std::string allowed;
+    for (const auto& option : choices) {
+      if (option.name == text) {
+        out = option.value;
+        return ok();
+      }
+      if (!allowed.empty()) allowed += ", ";
+      allowed += option.name;
+    }
+    return invalid(key, fmt::format("unknown value \"{}\" (expected one of: {})", text, allowed));
+  }
+
+  /// The sub-table `key`, or nullptr when absent; an error when not a table.
+  Result<const toml::table*> table(std::string_view key) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
+    if (!node->is_table()) return wrong_type(key, "a table", *node);
+    return node->as_table();
+  }
+
+  /// Appends the dotted names of every key not read to `ignored`.
+  void record_unread(std::vector<std::string>& ignored) const {
+    for (const auto& [key, node] : table_) {
+      if (taken_.count(std::string(key.str())) != 0) continue;
+      record_all(node, name(key.str()), ignored);
+    }
+  }
+
+ private:
+  static void record_all(const toml::node& node, const std::string& dotted, std::vector<std::string>& ignored) {
+    if (const toml::table* table = node.as_table(); table != nullptr && !table->empty()) {
+      for (const auto& [key, child] : *table) record_all(child, dotted + "." + std::string(key.str()), ignored);
+      return;
+    }
+    ignored.push_back(dotted);
+  }
+
+  const toml::node* take(std::string_view key) {
+    taken_.emplace(key);
+    return table_.get(key);
+  }
+  Error wrong_type(std::string_view key, std::string_view expected, const toml::node& node) const {
+    return invalid(key, fmt::format("expected {}, got {}", expected, type_name(node)));
+  }
+  Error invalid(std::string_view key, std::string_view reason) const {
+    return make_error(ErrorKind::invalid_argument, "{}: {}", name(key), reason);
+  }
+
+  const toml::table& table_;
+  std::string prefix_;
+  std::set<std::string, std::less<>> taken_;
+};
+
+Result<void> read_qemu(TableReader& reader, HypervisorConfig& config) {
+  KATA_TRY(reader.absolute_path("path", config.path));
+  KATA_TRY(reader.absolute_path("kernel", config.kernel));
+  KATA_TRY(reader.absolute_path("initrd", config.initrd));
+  KATA_TRY(reader.choice<MachineType>("machine_type", config.machine_type,
+                                      {{"q35", MachineType::q35}, {"microvm", MachineType::microvm}}));
+  KATA_TRY(reader.string("kernel_params", config.kernel_params));
+  KATA_TRY(reader.unsigned_integer("default_vcpus", config.default_vcpus, 1, 255));
+  KATA_TRY(reader.unsigned_integer("default_maxvcpus", config.default_maxvcpus, 0, 255));
+  if (config.default_maxvcpus != 0 && config.default_maxvcpus < config.default_vcpus) {
+    return make_error(ErrorKind::invalid_argument, "{}: {} is less than default_vcpus ({})",
+                      reader.name("default_maxvcpus"), config.default_maxvcpus, config.default_vcpus);
+  }
+  // Upper bound 1 TiB: far above any VM kata would start, low enough that a
+  // typo (an extra digit or two) is caught.
+  KATA_TRY(reader.unsigned_integer("default_memory", config.default_memory, min_memory_mib, 1024 * 1024));
+  KATA_TRY(reader.unsigned_integer("memory_slots", config.memory_slots, 0, 255));
+  KATA_TRY(reader.choice<std::string>("shared_fs", config.shared_fs, {{"virtio-fs", "virtio-fs"}}));
+  KATA_TRY(reader.absolute_path("virtio_fs_daemon", config.virtio_fs_daemon));
+  KATA_TRY(reader.choice<VirtioFsCache>("virtio_fs_cache", config.virtio_fs_cache,
+                                        {{"auto", VirtioFsCache::automatic},
+                                         {"always", VirtioFsCache::always},
+                                         {"never", VirtioFsCache::never},
+                                         {"none", VirtioFsCache::never}}));
+  KATA_TRY(reader.string_list("virtio_fs_extra_args", config.virtio_fs_extra_args));
+  KATA_TRY(reader.boolean("enable_debug", config.enable_debug));
+  KATA_TRY(reader.string_list("enable_annotations", config.enable_annotations));
+  KATA_TRY(reader.choice<Accel>("accel", config.accel,
+                                {{"auto", Accel::automatic}, {"kvm", Accel::kvm}, {"tcg", Accel::tcg}}));
+  return ok();
+}
+
+Result<void> read_agent(TableReader& reader, AgentConfig& config) {
+  KATA_TRY(reader.boolean("enable_debug", config.enable_debug));
+  KATA_TRY(reader.unsigned_integer("dial_timeout", config.dial_timeout, 1, 3600));
+  return ok();
+}
+
+Result<void> read_runtime(TableReader& reader, RuntimeConfig& config) {
+  KATA_TRY(reader.boolean("enable_debug", config.enable_debug));
+  KATA_TRY(reader.choice<InterNetworkingModel>(
+      "internetworking_model", config.internetworking_model,
+      {{"tcfilter", InterNetworkingModel::tcfilter}, {"none", InterNetworkingModel::none}}));
+  KATA_TRY(reader.boolean("disable_new_netns", config.disable_new_netns));
+  KATA_TRY(reader.boolean("sandbox_cgroup_only", config.sandbox_cgroup_only));
+  KATA_TRY(reader.string_list("experimental", config.experimental));
+  return ok();
+}
+
+// Reads the known sub-table `key` of `parent` with `read`, then records its
+// unread keys.
+template <typename Config, typename Read>
+Result<void> read_section(TableReader& parent, std::string_view key, Config& config, Read read,
+                          std::vector<std::string>& ignored) {
+  const toml::table* table = KATA_TRY(parent.table(key));
+  if (table == nullptr) return ok();
+  TableReader reader(*table, parent.name(key) + ".");
+  KATA_TRY(read(reader, config));
+  reader.record_unread(ignored);
+  return ok();
+}
+
+Result<Configuration> read_document(const toml::table& document) {
+  Configuration config;
+  TableReader top(document, "");
+  if (const toml::table* hypervisor = KATA_TRY(top.table("hypervisor"))) {
+    TableReader reader(*hypervisor, "hypervisor.");
+    KATA_TRY(read_section(reader, "qemu", config.hypervisor, read_qemu, config.ignored_keys));
+    reader.record_unread(config.ignored_keys);
+  }
+  if (const toml::table* agent = KATA_TRY(top.table("agent"))) {
+    TableReader reader(*agent, "agent.");
+    KATA_TRY(read_section(reader, "kata", config.agent, read_agent, config.ignored_keys));
+    reader.record_unread(config.ignored_keys);
+  }
+  KATA_TRY(read_section(top, "runtime", config.runtime, read_runtime, config.ignored_keys));
+  top.record_unread(config.ignored_keys);
+  return config;
+}
+
+}  // namespace
+
+std::string_view to_string(Accel accel) {
+  switch (accel) {
+    case Accel::automatic: return "auto";
+    case Accel::kvm: return "kvm";
+    case Accel::tcg: return "tcg";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(MachineType machine_type) {
+  switch (machine_type) {
+    case MachineType::q35: return "q35";
+    case MachineType::microvm: return "microvm";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(VirtioFsCache cache) {
+  switch (cache) {
+    case VirtioFsCache::never: return "never";
+    case VirtioFsCache::automatic: return "auto";
+    case VirtioFsCache::always: return "always";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(InterNetworkingModel model) {
+  switch (model) {
+    case InterNetworkingModel::tcfilter: return "tcfilter";
+    case InterNetworkingModel::none: return "none";
+  }
+  return "unknown";
+}
+
+std::vector<std::string> default_config_candidates() {
+  return {"/etc/kata-containers/configuration.toml", "/usr/share/defaults/kata-containers/configuration.toml"};
+}
+
+ConfigSources config_sources_from_environment(std::string explicit_path) {
+  ConfigSources sources;
+  sources.explicit_path = std::move(explicit_path);
+  if (const char* env = std::getenv(config_env_variable)) sources.env_path = env;
+  return sources;
+}
+
+Result<std::optional<std::string>> find_configuration_file(const ConfigSources& sources) {
+  // A path the user named must exist; reading it reports the error.
+  if (!sources.explicit_path.empty()) return std::optional<std::string>(sources.explicit_path);
+  if (!sources.env_path.empty()) return std::optional<std::string>(sources.env_path);
+  for (const std::string& candidate : sources.candidates) {
+    struct stat info {};
+    if (::stat(candidate.c_str(), &info) == 0) return std::optional<std::string>(candidate);
+    // Absent is normal; anything else (EACCES) must not silently fall back
+    // to a different configuration.
+    if (errno != ENOENT && errno != ENOTDIR) return sys_error(errno, "configuration file {}", candidate);
+  }
+  return std::optional<std::string>();
+}
+
+Result<Configuration> load_configuration(const ConfigSources& sources) {
+  auto path = KATA_TRY(find_configuration_file(sources));
+  if (!path) return Configuration{};
+  auto config = load_configuration_file(*path);
+  if (!config && sources.explicit_path.empty() && !sources.env_path.empty()) {
+    return std::move(config).error().wrap(fmt::format("{} names a bad configuration file", config_env_variable));
+  }
+  return config;
+}
+
+Result<Configuration> load_configuration_file(const std::string& path) {
+  std::string text = KATA_TRY(read_file(path, max_config_bytes).wrap("configuration file"));
+  return parse_configuration(text, path);
+}
+
+Result<Configuration> parse_configuration(std::string_view text, const std::string& source_name) {
+  toml::table document;
+  try {
+    document = toml::parse(text, source_name);
+  } catch (const toml::parse_error& error) {
+    const auto& where = error.source().begin;
+    return make_error(ErrorKind::invalid_argument, "{}:{}:{}: {}", source_name, where.line, where.column,
+                      error.description());
+  }
+  auto config = read_document(document);
+  if (!config) return std::move(config).error().wrap(source_name);
+  config->path = source_name;
+  return config;
+}
+
+}  // namespace kata::runtime

@@ -1,0 +1,132 @@
+#pragma once
+// configuration.toml: where it is looked up, what it may hold, and the
+// built-in defaults, all in one place.
+//
+// Section and key names are Kata's ([hypervisor.qemu], [agent.kata],
+// [runtime]) so an operator's existing Kata file works. Keys kata does not
+// implement (Kata files carry dozens: [factory], enable_iothreads, other
+// hypervisors' sections, ...) are accepted and recorded in
+// Configuration::ignored_keys, which `kata env` prints: refusing them would
+// reject every real Kata file, and dropping them silently would hide that a
+// setting has no effect. A key kata does implement is checked strictly: a
+// wrong type or an out-of-range value is an error naming file, key and why.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace kata::runtime {
+
+/// CPU virtualisation: KVM when /dev/kvm is usable else TCG ("auto"), or forced.
+enum class Accel { automatic, kvm, tcg };
+/// QEMU machine model (`machine_type`); both are supported by the QEMU driver.
+enum class MachineType { q35, microvm };
+/// virtiofsd cache mode (`virtio_fs_cache`): "never" (alias "none"), "auto", "always".
+enum class VirtioFsCache { never, automatic, always };
+/// How the container's network reaches the VM (`internetworking_model`).
+enum class InterNetworkingModel { tcfilter, none };
+
+/// Spelling used in the file and in `kata env`.
+std::string_view to_string(Accel accel);
+std::string_view to_string(MachineType machine_type);
+std::string_view to_string(VirtioFsCache cache);
+std::string_view to_string(InterNetworkingModel model);
+
+/// Smallest accepted default_memory (MiB): Debian's cloud kernel with the
+/// agent's initramfs does not boot reliably below this.
+inline constexpr unsigned min_memory_mib = 64;
+
+/// [hypervisor.qemu]
+struct HypervisorConfig {
+  std::string path = "/usr/bin/qemu-system-x86_64";
+  std::string kernel = "/usr/share/kata-containers/vmlinuz";
+  std::string initrd = "/usr/share/kata-containers/kata-initramfs.img";
+  MachineType machine_type = MachineType::q35;
+  std::string kernel_params;   ///< appended after the parameters kata itself needs
+  unsigned default_vcpus = 1;
+  unsigned default_maxvcpus = 0;  ///< 0: as many as the host has (Kata's meaning)
+  /// MiB. Kata ships 2048, which exceeds many pod memory limits and gets
+  /// QEMU OOM-killed (kata-anchor.md §7.5); the guest here is a kernel plus an
+  /// initramfs holding only the agent, with the rootfs shared over virtio-fs,
+  /// so 512 MiB leaves most of the VM to the workload.
+  unsigned default_memory = 512;
+  unsigned memory_slots = 10;  ///< memory hotplug slots (Kata's default)
+  std::string shared_fs = "virtio-fs";  ///< only "virtio-fs" is implemented
+  /// Debian 12 ships virtiofsd in qemu-system-common at this path (there is
+  /// no separate virtiofsd package in bookworm).
+  std::string virtio_fs_daemon = "/usr/lib/qemu/virtiofsd";
+  VirtioFsCache virtio_fs_cache = VirtioFsCache::automatic;
+  std::vector<std::string> virtio_fs_extra_args;
+  bool enable_debug = false;
+  /// Keys of [hypervisor.qemu] that io.katacontainers.config.hypervisor.<key>
+  /// annotations may override; empty: none.
+  std::vector<std::string> enable_annotations;
+  Accel accel = Accel::automatic;
+};
+
+/// [agent.kata]
+struct AgentConfig {
+  bool enable_debug = false;
+  /// Seconds to wait for the agent to answer after the VM starts. Kata's 45:
+  /// a TCG boot takes ~4 s on an idle machine but much longer on a loaded one.
+  unsigned dial_timeout = 45;
+};
+
+/// [runtime]
+struct RuntimeConfig {
+  bool enable_debug = false;
+  InterNetworkingModel internetworking_model = InterNetworkingModel::tcfilter;
+  bool disable_new_netns = false;
+  bool sandbox_cgroup_only = false;
+  std::vector<std::string> experimental;  ///< names of experimental features to enable
+};
+
+/// The whole configuration; a default-constructed one is the built-in defaults.
+struct Configuration {
+  std::string path;  ///< file it was read from; empty for built-in defaults
+  HypervisorConfig hypervisor;
+  AgentConfig agent;
+  RuntimeConfig runtime;
+  /// Dotted names of keys present in the file that kata does not implement
+  /// ("factory.enable_template"), in file order.
+  std::vector<std::string> ignored_keys;
+};
+
+/// Environment variable naming the configuration file.
+inline constexpr const char* config_env_variable = "KATA_CONF_FILE";
+
+/// /etc/kata-containers/configuration.toml, then
+/// /usr/share/defaults/kata-containers/configuration.toml.
+std::vector<std::string> default_config_candidates();
+
+/// Where to look, in order. Empty strings mean "not given".
+struct ConfigSources {
+  std::string explicit_path;  ///< --config
+  std::string env_path;       ///< $KATA_CONF_FILE
+  std::vector<std::string> candidates = default_config_candidates();
+};
+
+/// Sources for production: `explicit_path` from --config, env from
+/// KATA_CONF_FILE (empty counts as unset), the default candidates.
+ConfigSources config_sources_from_environment(std::string explicit_path);
+
+/// The file to read: the explicit path, else the env path (either must
+/// exist: not_found otherwise), else the first existing candidate; nullopt
+/// when none exists (use built-in defaults).
+Result<std::optional<std::string>> find_configuration_file(const ConfigSources& sources);
+
+/// Finds and loads the configuration (built-in defaults when no file).
+Result<Configuration> load_configuration(const ConfigSources& sources);
+
+/// Reads and parses one file; errors start with the file's path.
+Result<Configuration> load_configuration_file(const std::string& path);
+
+/// Parses TOML text; `source_name` (normally the path) starts every error:
+/// "<source>: hypervisor.qemu.default_vcpus: expected an integer, got string",
+/// "<source>:3:14: <syntax error>". Never throws.
+Result<Configuration> parse_configuration(std::string_view text, const std::string& source_name);
+
+}  // namespace kata::runtime
