@@ -91,7 +91,7 @@ struct Configuration {
   AgentConfig agent;
   RuntimeConfig runtime;
   /// Dotted names of keys present in the file that kata does not implement
-  /// ("factory.enable_template"), in file order.
+  /// ("factory.enable_template"), section by section, alphabetical within one.
   std::vector<std::string> ignored_keys;
 };
 
