@@ -293,8 +293,9 @@ struct Spec {
 bool is_supported_oci_version(std::string_view version);
 
 /// Checks a whole config.json document and returns every problem found (wrong
-/// JSON types, missing required fields, and kata's and runc's semantic rules),
-/// in document order. An empty list means parse_spec would accept it.
+/// JSON types, missing required fields, and kata's and runc's semantic rules):
+/// type problems first, then rule violations, each mistake named once. An
+/// empty list means parse_spec would accept it.
 std::vector<Problem> validate_spec(const nlohmann::json& document);
 
 /// Same for a lone process document (`exec --process`): paths are relative

@@ -17,6 +17,15 @@ namespace {
 // real id, so a document that names it is wrong.
 constexpr std::uint32_t kInvalidId = 0xffffffffu;
 
+// Marks a namespace set read from an unreadable linux.namespaces: every
+// "needs a ... namespace" rule is then skipped.
+constexpr std::string_view kUnknown = "(unknown)";
+
+// True when `type` is certainly missing from the namespace set.
+bool lacks(const std::set<std::string>& namespaces, const char* type) {
+  return !namespaces.contains(type) && !namespaces.contains(std::string(kUnknown));
+}
+
 bool is_absolute(const std::string& path) { return !path.empty() && path.front() == '/'; }
 
 std::string json_quoted(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
@@ -94,6 +103,19 @@ class RuleChecker {
       }
     }
     problems_.push_back({path, std::move(message)});
+  }
+
+  // True when decoding reported `path` or something below it: rules that
+  // depend on that part of the document cannot be judged.
+  bool decode_failed_at(std::string_view path) const {
+    for (std::size_t i = 0; i < decode_problems_; ++i) {
+      const auto& earlier = problems_[i].path;
+      if (earlier.starts_with(path) &&
+          (earlier.size() == path.size() || earlier[path.size()] == '.' || earlier[path.size()] == '[')) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void check_id(const std::string& path, std::uint32_t id) {
@@ -243,6 +265,7 @@ class RuleChecker {
     if (linux_config.gid_mappings) check_mappings(*linux_config.gid_mappings, "linux.gidMappings");
     bool has_mappings = (linux_config.uid_mappings && !linux_config.uid_mappings->empty()) ||
                         (linux_config.gid_mappings && !linux_config.gid_mappings->empty());
+    if (namespaces.contains(std::string(kUnknown))) return;
     if (!namespaces.contains("user")) {
       // runc: "user namespace mappings specified, but user namespace isn't enabled in the config"
       if (has_mappings) {
@@ -276,11 +299,11 @@ class RuleChecker {
       bool is_ipc = name.starts_with("fs.mqueue.") || name == "kernel.msgmax" || name == "kernel.msgmnb" ||
                     name == "kernel.msgmni" || name == "kernel.sem" || name == "kernel.shmall" ||
                     name == "kernel.shmmax" || name == "kernel.shmmni" || name == "kernel.shm_rmid_forced";
-      if (is_ipc && !namespaces.contains("ipc")) add(at, "needs an ipc namespace in linux.namespaces");
-      if (name.starts_with("net.") && !namespaces.contains("network")) {
+      if (is_ipc && lacks(namespaces, "ipc")) add(at, "needs an ipc namespace in linux.namespaces");
+      if (name.starts_with("net.") && lacks(namespaces, "network")) {
         add(at, "needs a network namespace in linux.namespaces");
       }
-      if ((name == "kernel.hostname" || name == "kernel.domainname") && !namespaces.contains("uts")) {
+      if ((name == "kernel.hostname" || name == "kernel.domainname") && lacks(namespaces, "uts")) {
         add(at, "needs a uts namespace in linux.namespaces");
       }
     }
@@ -430,6 +453,7 @@ class RuleChecker {
   void check_linux(const Spec& spec) {
     const auto& linux_config = *spec.linux_config;
     auto namespaces = namespace_set(spec);
+    if (decode_failed_at("linux.namespaces")) namespaces.insert(std::string(kUnknown));
     if (linux_config.namespaces) check_namespaces(linux_config);
     check_user_namespace(linux_config, namespaces);
     if (linux_config.sysctl) check_sysctl(*linux_config.sysctl, namespaces);
@@ -456,11 +480,14 @@ class RuleChecker {
     if (spec.mounts) check_mounts(*spec.mounts);
     if (spec.hooks) check_hooks(*spec.hooks);
     auto namespaces = namespace_set(spec);
+    // Rules below depend on linux.namespaces; if it was unreadable, they
+    // would only repeat that problem in other words.
+    if (decode_failed_at("linux") || decode_failed_at("linux.namespaces")) namespaces.insert(std::string(kUnknown));
     // runc: "unable to set hostname without a private UTS namespace".
-    if (spec.hostname && !spec.hostname->empty() && !namespaces.contains("uts")) {
+    if (spec.hostname && !spec.hostname->empty() && lacks(namespaces, "uts")) {
       add("hostname", "needs a uts namespace in linux.namespaces");
     }
-    if (spec.domainname && !spec.domainname->empty() && !namespaces.contains("uts")) {
+    if (spec.domainname && !spec.domainname->empty() && lacks(namespaces, "uts")) {
       add("domainname", "needs a uts namespace in linux.namespaces");
     }
     if (spec.annotations) {
