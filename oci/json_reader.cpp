@@ -15,8 +15,13 @@ std::string element_path(std::string_view parent, std::size_t index) {
 }
 
 std::string key_path(std::string_view parent, std::string_view key) {
-  // The key is user data; dump() quotes and escapes it.
-  return std::string(parent) + "[" + nlohmann::json(std::string(key)).dump() + "]";
+  return std::string(parent) + "[" + json_quote(key) + "]";
+}
+
+std::string json_quote(std::string_view text) {
+  // User data: dump() quotes and escapes it; `replace` turns invalid UTF-8
+  // into U+FFFD instead of throwing.
+  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string_view json_type_name(const nlohmann::json& value) {

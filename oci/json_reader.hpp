@@ -26,6 +26,8 @@ std::string member_path(std::string_view parent, std::string_view key);
 std::string element_path(std::string_view parent, std::size_t index);
 /// "a[\"key\"]": used for map keys, which may contain dots.
 std::string key_path(std::string_view parent, std::string_view key);
+/// `text` as a quoted, escaped JSON string, for messages; never throws.
+std::string json_quote(std::string_view text);
 /// "string", "number", "object", ... for messages.
 std::string_view json_type_name(const nlohmann::json& value);
 

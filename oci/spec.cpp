@@ -16,11 +16,26 @@ namespace {
 // the cap only keeps a hostile bundle from exhausting memory.
 constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
 
+// Real documents nest about 6 levels deep. nlohmann copies, compares and
+// destroys values recursively, so a hostile "[[[[...]]]]" of millions of
+// levels would overflow the stack; refuse it while parsing.
+constexpr int kMaxDepth = 64;
+
+struct TooDeep {
+  std::size_t depth;
+};
+
 // Parses JSON text; nlohmann reports syntax errors by exception, which stops
 // here and becomes an Error that says where the text went wrong.
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view what) {
+  auto limit_depth = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxDepth) throw TooDeep{static_cast<std::size_t>(depth)};
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text, limit_depth);
+  } catch (const TooDeep&) {
+    return make_error(ErrorKind::invalid_argument, "{}: JSON nested deeper than {} levels", what, kMaxDepth);
   } catch (const nlohmann::json::parse_error& error) {
     // error.byte is the 1-based offset of the character that failed.
     std::size_t offset = error.byte == 0 ? 0 : std::min<std::size_t>(error.byte - 1, text.size());

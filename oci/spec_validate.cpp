@@ -28,7 +28,6 @@ bool lacks(const std::set<std::string>& namespaces, const char* type) {
 
 bool is_absolute(const std::string& path) { return !path.empty() && path.front() == '/'; }
 
-std::string json_quoted(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
 
 bool has_dotdot_component(std::string_view path) {
   std::size_t start = 0;
@@ -123,7 +122,7 @@ class RuleChecker {
   }
 
   void check_absolute(const std::string& path, const std::string& value) {
-    if (!is_absolute(value)) add(path, "must be an absolute path, not " + json_quoted(value));
+    if (!is_absolute(value)) add(path, "must be an absolute path, not " + json_quote(value));
   }
 
   void check_process(const Process& process, const std::string& path) {
@@ -135,7 +134,7 @@ class RuleChecker {
         const auto& entry = (*process.env)[i];
         auto equals = entry.find('=');
         if (equals == std::string::npos || equals == 0) {
-          add(element_path(member_path(path, "env"), i), "must have the form KEY=VALUE, not " + json_quoted(entry));
+          add(element_path(member_path(path, "env"), i), "must have the form KEY=VALUE, not " + json_quote(entry));
         }
       }
     }
@@ -165,7 +164,7 @@ class RuleChecker {
       if (!set) return;
       for (std::size_t i = 0; i < set->size(); ++i) {
         if (!contains(capability_names(), (*set)[i])) {
-          add(element_path(member_path(path, name), i), "unknown capability " + json_quoted((*set)[i]));
+          add(element_path(member_path(path, name), i), "unknown capability " + json_quote((*set)[i]));
         }
       }
     };
@@ -182,9 +181,9 @@ class RuleChecker {
       const auto& limit = rlimits[i];
       auto at = element_path(path, i);
       if (!contains(rlimit_types(), limit.type)) {
-        add(member_path(at, "type"), "unknown rlimit type " + json_quoted(limit.type));
+        add(member_path(at, "type"), "unknown rlimit type " + json_quote(limit.type));
       } else if (!seen.insert(limit.type).second) {
-        add(member_path(at, "type"), "rlimit " + json_quoted(limit.type) + " given twice");
+        add(member_path(at, "type"), "rlimit " + json_quote(limit.type) + " given twice");
       }
       if (limit.soft > limit.hard) {
         add(member_path(at, "soft"), fmt::format("soft limit {} exceeds hard limit {}", limit.soft, limit.hard));
@@ -204,7 +203,7 @@ class RuleChecker {
       auto at = element_path("mounts", i);
       check_absolute(member_path(at, "destination"), mount.destination);
       if (has_dotdot_component(mount.destination)) {
-        add(member_path(at, "destination"), "must not contain \"..\" components: " + json_quoted(mount.destination));
+        add(member_path(at, "destination"), "must not contain \"..\" components: " + json_quote(mount.destination));
       }
       if (mount.uid_mappings) check_mappings(*mount.uid_mappings, member_path(at, "uidMappings"));
       if (mount.gid_mappings) check_mappings(*mount.gid_mappings, member_path(at, "gidMappings"));
@@ -252,9 +251,9 @@ class RuleChecker {
       const auto& ns = namespaces[i];
       auto at = element_path("linux.namespaces", i);
       if (!contains(namespace_types(), ns.type)) {
-        add(member_path(at, "type"), "unknown namespace type " + json_quoted(ns.type));
+        add(member_path(at, "type"), "unknown namespace type " + json_quote(ns.type));
       } else if (!seen.insert(ns.type).second) {
-        add(member_path(at, "type"), "namespace type " + json_quoted(ns.type) + " given twice");
+        add(member_path(at, "type"), "namespace type " + json_quote(ns.type) + " given twice");
       }
       if (ns.path) check_absolute(member_path(at, "path"), *ns.path);
     }
@@ -316,10 +315,10 @@ class RuleChecker {
         const auto& rule = (*resources.devices)[i];
         auto at = element_path(member_path(path, "devices"), i);
         if (rule.type && *rule.type != "a" && *rule.type != "c" && *rule.type != "b") {
-          add(member_path(at, "type"), "must be \"a\", \"c\" or \"b\", not " + json_quoted(*rule.type));
+          add(member_path(at, "type"), "must be \"a\", \"c\" or \"b\", not " + json_quote(*rule.type));
         }
         if (rule.access && rule.access->find_first_not_of("rwm") != std::string::npos) {
-          add(member_path(at, "access"), "must be made of r, w and m, not " + json_quoted(*rule.access));
+          add(member_path(at, "access"), "must be made of r, w and m, not " + json_quote(*rule.access));
         }
       }
     }
@@ -330,7 +329,7 @@ class RuleChecker {
         const auto& limit = (*resources.hugepage_limits)[i];
         if (!is_page_size(limit.page_size)) {
           add(member_path(element_path(member_path(path, "hugepageLimits"), i), "pageSize"),
-              "must be a size such as \"2MB\", not " + json_quoted(limit.page_size));
+              "must be a size such as \"2MB\", not " + json_quote(limit.page_size));
         }
       }
     }
@@ -370,8 +369,8 @@ class RuleChecker {
   }
 
   void check_cpu(const Cpu& cpu, const std::string& path) {
-    if (cpu.cpus && !is_cpuset_list(*cpu.cpus)) add(member_path(path, "cpus"), "not a cpu list such as \"0-3,6\": " + json_quoted(*cpu.cpus));
-    if (cpu.mems && !is_cpuset_list(*cpu.mems)) add(member_path(path, "mems"), "not a node list such as \"0-1\": " + json_quoted(*cpu.mems));
+    if (cpu.cpus && !is_cpuset_list(*cpu.cpus)) add(member_path(path, "cpus"), "not a cpu list such as \"0-3,6\": " + json_quote(*cpu.cpus));
+    if (cpu.mems && !is_cpuset_list(*cpu.mems)) add(member_path(path, "mems"), "not a node list such as \"0-1\": " + json_quote(*cpu.mems));
     if (cpu.quota && *cpu.quota < -1) add(member_path(path, "quota"), fmt::format("must be -1 (unlimited) or >= 0, not {}", *cpu.quota));
     // The kernel's CFS bandwidth limits: period in [1 ms, 1 s] when set.
     if (cpu.period && *cpu.period != 0 && (*cpu.period < 1000 || *cpu.period > 1000000)) {
@@ -385,14 +384,14 @@ class RuleChecker {
     if (seccomp.default_action == "SCMP_ACT_NOTIFY") {
       add(member_path(path, "defaultAction"), "SCMP_ACT_NOTIFY cannot be the default action");
     } else if (!contains(seccomp_actions(), seccomp.default_action)) {
-      add(member_path(path, "defaultAction"), "unknown seccomp action " + json_quoted(seccomp.default_action));
+      add(member_path(path, "defaultAction"), "unknown seccomp action " + json_quote(seccomp.default_action));
     }
     auto check_names = [&](const std::optional<std::vector<std::string>>& list, std::string_view name,
                            std::span<const std::string_view> known, std::string_view what) {
       if (!list) return;
       for (std::size_t i = 0; i < list->size(); ++i) {
         if (!contains(known, (*list)[i])) {
-          add(element_path(member_path(path, name), i), fmt::format("unknown seccomp {} {}", what, json_quoted((*list)[i])));
+          add(element_path(member_path(path, name), i), fmt::format("unknown seccomp {} {}", what, json_quote((*list)[i])));
         }
       }
     };
@@ -407,7 +406,7 @@ class RuleChecker {
           if (rule.names[n].empty()) add(element_path(member_path(at, "names"), n), "must not be empty");
         }
         if (!contains(seccomp_actions(), rule.action)) {
-          add(member_path(at, "action"), "unknown seccomp action " + json_quoted(rule.action));
+          add(member_path(at, "action"), "unknown seccomp action " + json_quote(rule.action));
         }
         if (rule.action == "SCMP_ACT_NOTIFY") uses_notify = true;
         if (!rule.args) continue;
@@ -416,7 +415,7 @@ class RuleChecker {
           auto arg_at = element_path(member_path(at, "args"), a);
           if (arg.index >= 6) add(member_path(arg_at, "index"), fmt::format("must be below 6, not {}", arg.index));
           if (!contains(seccomp_operators(), arg.op)) {
-            add(member_path(arg_at, "op"), "unknown seccomp operator " + json_quoted(arg.op));
+            add(member_path(arg_at, "op"), "unknown seccomp operator " + json_quote(arg.op));
           }
         }
       }
@@ -432,12 +431,12 @@ class RuleChecker {
       auto at = element_path("linux.devices", i);
       check_absolute(member_path(at, "path"), device.path);
       if (device.type != "c" && device.type != "b" && device.type != "u" && device.type != "p") {
-        add(member_path(at, "type"), "must be \"c\", \"b\", \"u\" or \"p\", not " + json_quoted(device.type));
+        add(member_path(at, "type"), "must be \"c\", \"b\", \"u\" or \"p\", not " + json_quote(device.type));
         continue;
       }
       if (device.type == "p") continue;  // a FIFO has no device number
-      if (!device.major) add(member_path(at, "major"), "required for device type " + json_quoted(device.type));
-      if (!device.minor) add(member_path(at, "minor"), "required for device type " + json_quoted(device.type));
+      if (!device.major) add(member_path(at, "major"), "required for device type " + json_quote(device.type));
+      if (!device.minor) add(member_path(at, "minor"), "required for device type " + json_quote(device.type));
       if (device.major && *device.major < 0) add(member_path(at, "major"), "must not be negative");
       if (device.minor && *device.minor < 0) add(member_path(at, "minor"), "must not be negative");
       if (device.uid) check_id(member_path(at, "uid"), *device.uid);
@@ -464,13 +463,13 @@ class RuleChecker {
     check_paths(linux_config.readonly_paths, "linux.readonlyPaths");
     if (linux_config.rootfs_propagation && !linux_config.rootfs_propagation->empty() &&
         !contains(rootfs_propagations(), *linux_config.rootfs_propagation)) {
-      add("linux.rootfsPropagation", "unknown propagation " + json_quoted(*linux_config.rootfs_propagation));
+      add("linux.rootfsPropagation", "unknown propagation " + json_quote(*linux_config.rootfs_propagation));
     }
   }
 
   void check_spec(const Spec& spec) {
     if (!is_supported_oci_version(spec.oci_version)) {
-      add("ociVersion", "unsupported version " + json_quoted(spec.oci_version) + " (kata supports 1.x)");
+      add("ociVersion", "unsupported version " + json_quote(spec.oci_version) + " (kata supports 1.x)");
     }
     if (!spec.root) add("root", "required");
     else if (spec.root->path.empty()) add("root.path", "must not be empty");

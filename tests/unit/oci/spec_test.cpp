@@ -109,6 +109,28 @@ TEST_CASE("invalid JSON syntax names the line and column") {
   CHECK(empty.error().message.starts_with("config.json: invalid JSON"));
 }
 
+TEST_CASE("absurdly deep nesting is refused while parsing, ordinary nesting is not") {
+  auto nested = [](int depth) {
+    std::string raw = std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
+    return R"({"ociVersion": "1.0.0", "process": {"args": ["sh"], "cwd": "/"}, "root": {"path": "r"},
+              "vendor": )" + raw + "}";
+  };
+  CHECK(kata::oci::parse_spec(nested(20)).ok());
+  auto deep = kata::oci::parse_spec(nested(100000));
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.error().kind == kata::ErrorKind::invalid_argument);
+  CHECK(deep.error().message.find("nested deeper") != std::string::npos);
+}
+
+TEST_CASE("invalid UTF-8 in a problem's value does not throw") {
+  auto document = minimal_spec();
+  document["process"]["cwd"] = std::string("rel\xff");
+  document["linux"]["sysctl"] = {{std::string("bad\xfe"), "1"}};
+  auto problems = kata::oci::validate_spec(document);
+  CHECK(names_path(problems, "process.cwd"));
+  CHECK(problems.size() == 2);
+}
+
 TEST_CASE("a single problem fits on one line") {
   auto document = minimal_spec();
   document["root"]["path"] = "";
