@@ -53,6 +53,16 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view what) 
   }
 }
 
+// parse_spec with the name messages start with ("config.json" or its path).
+Result<Spec> parse_named_spec(std::string_view json_text, std::string_view what) {
+  auto document = KATA_TRY(parse_json(json_text, what));
+  std::vector<Problem> problems;
+  Spec spec = decode_spec(document, problems);
+  if (document.is_object()) check_spec(spec, problems);
+  if (!problems.empty()) return Error{ErrorKind::invalid_argument, 0, format_problems(what, problems)};
+  return spec;
+}
+
 }  // namespace
 
 std::string format_problems(std::string_view what, const std::vector<Problem>& problems) {
@@ -76,22 +86,12 @@ std::vector<Problem> validate_process(const nlohmann::json& document) {
   return problems;
 }
 
-Result<Spec> parse_spec(std::string_view json_text) {
-  auto document = KATA_TRY(parse_json(json_text, "config.json"));
-  std::vector<Problem> problems;
-  Spec spec = decode_spec(document, problems);
-  if (document.is_object()) check_spec(spec, problems);
-  if (!problems.empty()) return Error{ErrorKind::invalid_argument, 0, format_problems("config.json", problems)};
-  return spec;
-}
+Result<Spec> parse_spec(std::string_view json_text) { return parse_named_spec(json_text, "config.json"); }
 
 Result<Spec> load_bundle_spec(const std::string& bundle_dir) {
   auto path = bundle_dir + "/config.json";
-  auto text = read_file(path, kMaxConfigBytes);
-  if (!text) return std::move(text).error();
-  auto spec = parse_spec(*text);
-  if (!spec) return std::move(spec).error().wrap(bundle_dir);
-  return spec;
+  auto text = KATA_TRY(read_file(path, kMaxConfigBytes));
+  return parse_named_spec(text, path);
 }
 
 Result<Process> parse_process(std::string_view json_text) {

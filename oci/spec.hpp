@@ -309,7 +309,8 @@ std::vector<Problem> validate_process(const nlohmann::json& document);
 Result<Spec> parse_spec(std::string_view json_text);
 
 /// Reads `<bundle_dir>/config.json` (at most 16 MiB) and parses it. A missing
-/// file is not_found; everything else as parse_spec.
+/// file is not_found; everything else as parse_spec, with messages naming the
+/// file ("<bundle_dir>/config.json: root.path: must not be empty").
 Result<Spec> load_bundle_spec(const std::string& bundle_dir);
 
 /// Parses and validates a process document (`exec --process FILE`): args
