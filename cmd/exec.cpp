@@ -33,7 +33,17 @@ void declare_options(CLI::App& app, ExecOptions& options) {
       ->allow_extra_args(false);
   app.add_flag("--ignore-paused", options.ignore_paused, "allow exec in a paused container");
   declare_container_id(app, options.id);
-  app.add_option("command", options.command, "the command and its arguments (unless -p is given)");
+  // Words after the ID are the command's own, flags included (CLI11's
+  // positionals_at_end). A "--" right after the ID is dropped, so
+  // `kata exec ID -- sh -c x` works as people expect.
+  app.add_option_function<std::vector<std::string>>(
+      "command",
+      [&options](const std::vector<std::string>& words) {
+        auto first = words.begin();
+        if (first != words.end() && *first == "--") ++first;
+        options.command.assign(first, words.end());
+      },
+      "the command and its arguments (unless -p is given)");
 }
 
 Result<int> run_verb(const GlobalOptions& /*global*/, const ExecOptions& /*options*/) {

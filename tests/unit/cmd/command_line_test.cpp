@@ -460,3 +460,14 @@ TEST_CASE("verb_name names the parsed verb") {
   REQUIRE(verb != nullptr);
   CHECK(verb_name(*verb) == "check");
 }
+
+TEST_CASE("exec: the command's own flags after the ID are not kata's, even when they look like them") {
+  const auto& exec = verb_of<ExecOptions>(parse({"exec", "c", "env", "-e", "--tty", "-u"}));
+  CHECK(exec.env.empty());
+  CHECK_FALSE(exec.tty);
+  CHECK(exec.user.empty());
+  CHECK(exec.command == std::vector<std::string>{"env", "-e", "--tty", "-u"});
+  const auto& separated = verb_of<ExecOptions>(parse({"exec", "-t", "c", "--", "sh", "-c", "true"}));
+  CHECK(separated.tty);
+  CHECK(separated.command == std::vector<std::string>{"sh", "-c", "true"});
+}
