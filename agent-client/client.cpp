@@ -121,6 +121,14 @@ Result<AgentClient> AgentClient::handshake(UniqueFd fd, std::chrono::millisecond
       auto session = KATA_TRY(negotiate(local, hello).wrap("handshake"));
       client.session_ = session;
       client.streams_ = StreamTable(session.receive_window, session.send_window);
+      // Frames that came in the same read as the hello are dispatched now;
+      // step() only looks at the decoder after the socket polls readable.
+      while (true) {
+        auto next = client.decoder_.next();
+        if (!next) return std::move(next).error().wrap("agent");
+        if (!next->has_value()) break;
+        KATA_TRY(client.dispatch(**next));
+      }
       return client;
     }
     if (Clock::now() >= deadline) {
