@@ -1,0 +1,184 @@
+// create_container_init: the container's init, from fork to the start barrier.
+//
+// Process tree: the agent clones the init directly (CLONE_NEWPID/NEWUSER in
+// the clone, other namespaces unshared by the child), so the returned pid is
+// the agent's own child and, with a new pid namespace, pid 1 inside it. A pid
+// namespace given by path is entered for children by the agent around the
+// clone (setns, then back), which avoids runc's double fork.
+//
+// Limitation: a new user namespace is created by the clone, so namespaces
+// joined by path are joined from inside it (runc joins them first).
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <optional>
+
+#include "agent/container/child_launch.hpp"
+#include "agent/container/child_report.hpp"
+#include "agent/container/container.hpp"
+#include "agent/container/namespaces.hpp"
+#include "agent/container/process_setup.hpp"
+#include "agent/container/rootfs.hpp"
+#include "agent/container/rootfs_path.hpp"
+#include "common/scope_exit.hpp"
+
+namespace kata::agent {
+namespace {
+
+struct InitContext {
+  const oci::Spec& spec;
+  const ProcessStdio& stdio;
+  bool terminal;
+  NamespacePlan& namespaces;
+  ProcessPlan& process;
+  std::string console_path;
+  int report_fd;
+  int barrier_fd;
+  int userns_sync_fd;  // -1 without a new user namespace
+};
+
+Result<void> wait_for_parent(int fd) {
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) return make_error(ErrorKind::internal, "the agent did not write the id mappings");
+  return ok();
+}
+
+Result<void> set_names(const oci::Spec& spec) {
+  if (spec.hostname && ::sethostname(spec.hostname->data(), spec.hostname->size()) != 0) {
+    return sys_error(errno, "set hostname");
+  }
+  if (spec.domainname && ::setdomainname(spec.domainname->data(), spec.domainname->size()) != 0) {
+    return sys_error(errno, "set domainname");
+  }
+  return ok();
+}
+
+// Every step up to the start barrier; runs in the child.
+Result<void> init_steps(InitContext& context) {
+  // The container dies with its agent rather than run unsupervised.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error(errno, "set parent death signal");
+  if (context.userns_sync_fd >= 0) KATA_TRY(wait_for_parent(context.userns_sync_fd));
+  KATA_TRY(join_namespaces(context.namespaces.joins));
+  int unshare_flags = context.namespaces.new_flags & ~(CLONE_NEWUSER | CLONE_NEWPID);
+  if (unshare_flags != 0 && ::unshare(unshare_flags) != 0) return sys_error(errno, "unshare namespaces");
+  KATA_TRY(set_names(context.spec));
+  KATA_TRY(setup_stdio(context.stdio, context.terminal));
+  KATA_TRY(prepare_rootfs(context.spec, context.console_path));
+  KATA_TRY(pivot_into(context.spec.root->path));
+  KATA_TRY(finish_rootfs(context.spec));
+  // runc creates a missing cwd, so images need not ship it.
+  KATA_TRY(make_directories(context.process.cwd).wrap("create cwd"));
+  KATA_TRY(apply_limits(context.process));
+  KATA_TRY(apply_identity(context.process));
+  return ok();
+}
+
+[[noreturn]] void run_init_child(InitContext& context) {
+  auto steps = init_steps(context);
+  if (!steps) fail_child(context.report_fd, steps.error());
+  auto path = find_executable(context.process);
+  if (!path) fail_child(context.report_fd, path.error());
+  if (auto prepared = prepare_exec(); !prepared) fail_child(context.report_fd, prepared.error());
+  report_child_ready(context.report_fd);
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(context.barrier_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(0);  // the barrier closed without a start: never run
+  ::close(context.barrier_fd);
+  (void)exec_process(*path, context.process);
+  ::_exit(127);  // nobody listens any more; the exit status says it
+}
+
+Result<void> check_spec(const oci::Spec& spec, const NamespacePlan& namespaces) {
+  if (!spec.root || !spec.process) {
+    return make_error(ErrorKind::invalid_argument, "the spec has no root or no process");
+  }
+  // pivot_root and every mount would hit the agent's own mount namespace.
+  if (!(namespaces.new_flags & CLONE_NEWNS)) {
+    return make_error(ErrorKind::invalid_argument, "the container needs a new mount namespace");
+  }
+  bool uts = namespaces.new_flags & CLONE_NEWUTS;
+  for (const auto& join : namespaces.joins) uts = uts || join.type == CLONE_NEWUTS;
+  if ((spec.hostname || spec.domainname) && !uts) {
+    return make_error(ErrorKind::invalid_argument, "hostname and domainname need a uts namespace");
+  }
+  return ok();
+}
+
+Result<std::string> terminal_path(int fd) {
+  char path[256];
+  ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), path, sizeof path - 1);
+  if (n < 0) return sys_error(errno, "find the terminal of fd {}", fd);
+  return std::string(path, static_cast<std::size_t>(n));
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error(errno, "pipe");
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, bool terminal) {
+  auto namespaces = KATA_TRY(plan_namespaces(spec));
+  KATA_TRY(check_spec(spec, namespaces));
+  auto process = KATA_TRY(plan_process(*spec.process, spec));
+  std::string console_path;
+  if (terminal) console_path = KATA_TRY(terminal_path(stdio.stdin_fd));
+
+  auto [report_read, report_write] = KATA_TRY(make_pipe());
+  auto [barrier_read, barrier_write] = KATA_TRY(make_pipe());
+  UniqueFd sync_read, sync_write;
+  bool new_userns = namespaces.new_flags & CLONE_NEWUSER;
+  if (new_userns) std::tie(sync_read, sync_write) = KATA_TRY(make_pipe());
+
+  std::optional<PidNamespaceForChildren> pid_for_children;
+  if (namespaces.pid_join) pid_for_children.emplace(KATA_TRY(PidNamespaceForChildren::enter(namespaces.pid_join.get())));
+  pid_t pid = KATA_TRY(clone_child(namespaces.new_flags & (CLONE_NEWUSER | CLONE_NEWPID)));
+  if (pid == 0) {
+    // The parent's ends must be closed, or the child never sees them close.
+    report_read.reset();
+    barrier_write.reset();
+    sync_write.reset();
+    InitContext context{spec, stdio, terminal, namespaces, process, console_path,
+                        report_write.get(), barrier_read.get(), sync_read.get()};
+    run_init_child(context);
+  }
+  pid_for_children.reset();
+  bool started = false;
+  ScopeExit cleanup([&] {
+    if (!started) kill_and_reap(pid);
+  });
+  report_write.reset();
+  barrier_read.reset();
+  sync_read.reset();
+  if (new_userns) {
+    KATA_TRY(write_id_mappings(pid, spec).wrap("write user namespace mappings"));
+    if (::write(sync_write.get(), "1", 1) != 1) return sys_error(errno, "wake the init");
+  }
+  auto outcome = KATA_TRY(read_child_report(report_read.get()));
+  if (outcome != ChildOutcome::ready) {
+    started = true;  // reaped below
+    return make_error(ErrorKind::system, "the init {} during setup", describe_exit(pid));
+  }
+  started = true;
+  return CreatedInit{pid, std::move(barrier_write)};
+}
+
+}  // namespace
+
+Result<CreatedInit> create_container_init(const std::string& container_id, const oci::Spec& spec,
+                                          const ProcessStdio& stdio, bool terminal) {
+  return create(spec, stdio, terminal).wrap(fmt::format("create container {}", container_id));
+}
+
+}  // namespace kata::agent

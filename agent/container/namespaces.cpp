@@ -1,0 +1,138 @@
+#include "agent/container/namespaces.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+
+#include <utility>
+
+
+namespace kata::agent {
+namespace {
+
+struct NamespaceName {
+  const char* oci_type;
+  const char* proc_name;  // name under /proc/<pid>/ns
+  int flag;
+};
+
+// User first: joining it first gives the rights needed to join the others
+// (runc's nsexec does the same).
+constexpr NamespaceName kNamespaces[] = {
+    {"user", "user", CLONE_NEWUSER},     {"pid", "pid", CLONE_NEWPID},
+    {"mount", "mnt", CLONE_NEWNS},       {"uts", "uts", CLONE_NEWUTS},
+    {"ipc", "ipc", CLONE_NEWIPC},        {"network", "net", CLONE_NEWNET},
+    {"cgroup", "cgroup", CLONE_NEWCGROUP}, {"time", "time", CLONE_NEWTIME},
+};
+
+Result<UniqueFd> open_ns(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error(errno, "open namespace {}", path);
+  return UniqueFd(fd);
+}
+
+std::string format_mappings(const std::vector<oci::IdMapping>& mappings) {
+  std::string text;
+  for (const auto& m : mappings) text += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
+  return text;
+}
+
+Result<void> write_map(pid_t pid, const char* file, const std::string& text) {
+  auto path = fmt::format("/proc/{}/{}", pid, file);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error(errno, "open {}", path);
+  UniqueFd owner(fd);
+  // The kernel takes a map in one write() only.
+  ssize_t n = ::write(fd, text.data(), text.size());
+  if (n < 0) return sys_error(errno, "write {}", path);
+  return ok();
+}
+
+}  // namespace
+
+Result<int> namespace_flag(const std::string& type) {
+  for (const auto& ns : kNamespaces) {
+    if (type == ns.oci_type) return ns.flag;
+  }
+  return make_error(ErrorKind::invalid_argument, "unknown namespace type \"{}\"", type);
+}
+
+Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
+  NamespacePlan plan;
+  if (!spec.linux_config || !spec.linux_config->namespaces) return plan;
+  // Collect in kNamespaces order, whatever the order in config.json.
+  for (const auto& name : kNamespaces) {
+    for (const auto& ns : *spec.linux_config->namespaces) {
+      if (ns.type != name.oci_type) continue;
+      if (name.flag == CLONE_NEWTIME) {
+        return make_error(ErrorKind::unsupported, "time namespaces are not supported");
+      }
+      if (!ns.path || ns.path->empty()) {
+        plan.new_flags |= name.flag;
+        continue;
+      }
+      auto fd = KATA_TRY(open_ns(*ns.path));
+      if (name.flag == CLONE_NEWPID) {
+        plan.pid_join = std::move(fd);
+      } else {
+        plan.joins.push_back(NamespaceJoin{std::move(fd), name.flag, *ns.path});
+      }
+    }
+  }
+  return plan;
+}
+
+Result<NamespacePlan> plan_join_process(pid_t pid) {
+  NamespacePlan plan;
+  for (const auto& name : kNamespaces) {
+    auto target = fmt::format("/proc/{}/ns/{}", pid, name.proc_name);
+    auto own = fmt::format("/proc/self/ns/{}", name.proc_name);
+    struct stat target_stat {}, own_stat {};
+    if (::stat(target.c_str(), &target_stat) != 0) {
+      if (errno == ENOENT && name.flag == CLONE_NEWTIME) continue;  // kernel without time ns
+      return sys_error(errno, "stat {}", target);
+    }
+    if (::stat(own.c_str(), &own_stat) == 0 && own_stat.st_ino == target_stat.st_ino &&
+        own_stat.st_dev == target_stat.st_dev) {
+      continue;  // same namespace; setns into one's own user namespace is EINVAL
+    }
+    auto fd = KATA_TRY(open_ns(target));
+    if (name.flag == CLONE_NEWPID) {
+      plan.pid_join = std::move(fd);
+    } else {
+      plan.joins.push_back(NamespaceJoin{std::move(fd), name.flag, target});
+    }
+  }
+  return plan;
+}
+
+Result<void> join_namespaces(const std::vector<NamespaceJoin>& joins) {
+  for (const auto& join : joins) {
+    if (::setns(join.fd.get(), join.type) != 0) return sys_error(errno, "setns {}", join.path);
+  }
+  return ok();
+}
+
+Result<void> write_id_mappings(pid_t pid, const oci::Spec& spec) {
+  const auto& linux_config = spec.linux_config;
+  if (linux_config && linux_config->uid_mappings && !linux_config->uid_mappings->empty()) {
+    KATA_TRY(write_map(pid, "uid_map", format_mappings(*linux_config->uid_mappings)));
+  }
+  if (linux_config && linux_config->gid_mappings && !linux_config->gid_mappings->empty()) {
+    KATA_TRY(write_map(pid, "gid_map", format_mappings(*linux_config->gid_mappings)));
+  }
+  return ok();
+}
+
+Result<PidNamespaceForChildren> PidNamespaceForChildren::enter(int target_fd) {
+  auto own = KATA_TRY(open_ns("/proc/self/ns/pid"));
+  if (::setns(target_fd, CLONE_NEWPID) != 0) return sys_error(errno, "setns pid namespace");
+  return PidNamespaceForChildren(std::move(own));
+}
+
+PidNamespaceForChildren::~PidNamespaceForChildren() {
+  // Going back to one's active pid namespace is always allowed.
+  if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+}
+
+}  // namespace kata::agent

@@ -1,0 +1,292 @@
+// Runs agent/container on the host as root: each test builds a busybox
+// rootfs in a temp dir, creates a container from a parsed config.json, starts
+// it and reads its output through a pipe. Every mount happens in the
+// container's own mount namespace; each test checks that nothing of its temp
+// dir is mounted on the host afterwards.
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "agent/container/container.hpp"
+#include "common/fs.hpp"
+#include "common/scope_exit.hpp"
+#include "common/unique_fd.hpp"
+#include "oci/spec.hpp"
+#include "tests/integration/container/busybox_rootfs.hpp"
+
+namespace kata::agent {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kApplets = {"sh", "echo", "cat", "id", "hostname", "sleep", "ls",
+                                           "mkdir", "grep", "touch", "pwd", "true"};
+
+// A runc-like default spec for `rootfs` running `args`.
+json base_spec(const std::string& rootfs, const std::vector<std::string>& args) {
+  return json{
+      {"ociVersion", "1.0.2"},
+      {"root", {{"path", rootfs}}},
+      {"hostname", "kata-test"},
+      {"process",
+       {{"args", args},
+        {"cwd", "/"},
+        {"env", {"PATH=/bin"}},
+        {"user", {{"uid", 0}, {"gid", 0}}}}},
+      {"mounts",
+       json::array({
+           {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+           {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+            {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+           {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+            {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+           {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
+            {"options", {"nosuid", "noexec", "nodev"}}},
+           {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+            {"options", {"nosuid", "noexec", "nodev", "ro"}}},
+           {{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid"}}},
+       })},
+      {"linux",
+       {{"namespaces", json::array({{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "uts"}},
+                                    {{"type", "ipc"}}, {{"type", "network"}}})}}},
+  };
+}
+
+oci::Spec parse(const json& document) {
+  auto spec = oci::parse_spec(document.dump());
+  REQUIRE_MESSAGE(spec.ok(), (spec.ok() ? "" : spec.error().message));
+  return std::move(spec).value();
+}
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  return out;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+bool host_mounts_under(const std::string& dir) {
+  auto mounts = read_file("/proc/self/mountinfo", 16 << 20);
+  REQUIRE(mounts.ok());
+  return mounts->find(dir) != std::string::npos;
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Creates, starts and waits for the container; fails the test if create fails.
+RunResult run(const std::string& id, const oci::Spec& spec) {
+  auto out = make_pipe();
+  ProcessStdio stdio{-1, out.write.get(), out.write.get()};
+  auto init = create_container_init(id, spec, stdio, false);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  out.write.reset();
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  init->start_barrier.reset();
+  RunResult result;
+  result.output = read_all(out.read.get());
+  result.exit_code = wait_exit_code(init->pid);
+  return result;
+}
+
+// One test's rootfs plus the end-of-test check that nothing stayed mounted.
+struct Fixture {
+  test::BusyboxRootfs box;
+  ~Fixture() { CHECK_FALSE(host_mounts_under(box.dir())); }
+};
+
+Fixture make_fixture() {
+  auto box = test::BusyboxRootfs::create(kApplets);
+  REQUIRE_MESSAGE(box.ok(), (box.ok() ? "" : box.error().message));
+  return Fixture{std::move(box).value()};
+}
+
+std::string hex_mask(std::initializer_list<int> caps) {
+  std::uint64_t mask = 0;
+  for (int cap : caps) mask |= std::uint64_t{1} << cap;
+  return fmt::format("{:016x}", mask);
+}
+
+bool is_root() { return ::geteuid() == 0; }
+
+}  // namespace
+
+TEST_CASE("container init: hostname, user, groups, cwd, env and exit code" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "hostname; id; pwd; echo \"$FOO\"; exit 7"});
+  document["process"]["user"] = {{"uid", 1000}, {"gid", 1001}, {"additionalGids", {10, 20}}};
+  document["process"]["cwd"] = "/tmp/work";
+  document["process"]["env"] = {"PATH=/bin", "FOO=bar baz"};
+  auto result = run("basic", parse(document));
+  CHECK(result.exit_code == 7);
+  CHECK(result.output == "kata-test\nuid=1000 gid=1001 groups=10,20\n/tmp/work\nbar baz\n");
+}
+
+TEST_CASE("container init: capability sets and ambient caps for a non-root user" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto document = base_spec(fixture.box.rootfs(), {"grep", "^Cap", "/proc/self/status"});
+  document["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  json two = {"CAP_CHOWN", "CAP_KILL"};
+  document["process"]["capabilities"] = {{"bounding", {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"}},
+                                         {"effective", two}, {"permitted", two},
+                                         {"inheritable", two}, {"ambient", two}};
+  auto result = run("caps", parse(document));
+  CHECK(result.exit_code == 0);
+  // CAP_CHOWN = 0, CAP_KILL = 5, CAP_NET_BIND_SERVICE = 10.
+  auto set = hex_mask({0, 5});
+  CHECK(result.output.find("CapInh:\t" + set) != std::string::npos);
+  CHECK(result.output.find("CapPrm:\t" + set) != std::string::npos);
+  CHECK(result.output.find("CapEff:\t" + set) != std::string::npos);
+  CHECK(result.output.find("CapBnd:\t" + hex_mask({0, 5, 10})) != std::string::npos);
+  CHECK(result.output.find("CapAmb:\t" + set) != std::string::npos);
+}
+
+TEST_CASE("container init: rlimits, no_new_privs and a seccomp rule denying mkdir" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto document = base_spec(fixture.box.rootfs(),
+                            {"sh", "-c", "ulimit -n; grep NoNewPrivs /proc/self/status; mkdir /tmp/x; echo rc=$?"});
+  document["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 123}, {"soft", 123}}};
+  document["process"]["noNewPrivileges"] = true;
+  document["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+      {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+  auto result = run("limits", parse(document));
+  CHECK(result.exit_code == 0);
+  CHECK(result.output.rfind("123\n", 0) == 0);
+  CHECK(result.output.find("NoNewPrivs:\t1") != std::string::npos);
+  CHECK(result.output.find("Operation not permitted") != std::string::npos);
+  CHECK(result.output.find("rc=1") != std::string::npos);
+}
+
+TEST_CASE("container init: maskedPaths, readonlyPaths and a read-only root" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto root = fixture.box.rootfs();
+  REQUIRE(write_file_atomic(root + "/etc/secret", "top secret\n", 0644).ok());
+  REQUIRE(::mkdir((root + "/etc/hidden").c_str(), 0755) == 0);
+  REQUIRE(write_file_atomic(root + "/etc/hidden/file", "hidden\n", 0644).ok());
+  REQUIRE(::mkdir((root + "/etc/ro").c_str(), 0755) == 0);
+  auto document = base_spec(root, {"sh", "-c",
+                                   "echo [$(cat /etc/secret)]; echo [$(ls /etc/hidden)]; "
+                                   "touch /etc/ro/x || echo ro-denied; touch /etc/y || echo root-denied; "
+                                   "touch /tmp/z && echo tmp-ok"});
+  document["linux"]["maskedPaths"] = {"/etc/secret", "/etc/hidden", "/does/not/exist"};
+  document["linux"]["readonlyPaths"] = {"/etc/ro", "/also/missing"};
+  document["root"]["readonly"] = true;
+  auto result = run("paths", parse(document));
+  CHECK(result.exit_code == 0);
+  CHECK(result.output.find("[]\n[]\n") == 0);
+  CHECK(result.output.find("ro-denied") != std::string::npos);
+  CHECK(result.output.find("root-denied") != std::string::npos);
+  CHECK(result.output.find("Read-only file system") != std::string::npos);
+  CHECK(result.output.find("tmp-ok") != std::string::npos);
+  // The masks lived in the container's mount namespace only.
+  auto secret = read_file(root + "/etc/secret", 100);
+  REQUIRE(secret.ok());
+  CHECK(*secret == "top secret\n");
+}
+
+TEST_CASE("container init: a missing executable fails create with ENOENT" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  for (std::string name : {"/bin/nonexistent", "nonexistent"}) {
+    CAPTURE(name);
+    auto spec = parse(base_spec(fixture.box.rootfs(), {name}));
+    auto init = create_container_init("missing", spec, ProcessStdio{}, false);
+    REQUIRE_FALSE(init.ok());
+    CHECK(init.error().errno_value == ENOENT);
+    CHECK(init.error().kind == ErrorKind::not_found);
+    CHECK(init.error().message.find("create container missing: exec \"" + name + "\"") == 0);
+  }
+}
+
+TEST_CASE("container init: a failing mount names the step and leaves nothing behind" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto document = base_spec(fixture.box.rootfs(), {"true"});
+  document["mounts"].push_back({{"destination", "/mnt"}, {"type", "nosuchfs"}, {"source", "none"}});
+  auto init = create_container_init("badmount", parse(document), ProcessStdio{}, false);
+  REQUIRE_FALSE(init.ok());
+  CHECK(init.error().errno_value == ENODEV);
+  CHECK(init.error().message.find("mount nosuchfs on /mnt") != std::string::npos);
+  // The failed init has been reaped: no child is left.
+  CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
+  CHECK(errno == ECHILD);
+}
+
+TEST_CASE("container init: closing the barrier without a byte never runs the process" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto out = make_pipe();
+  auto spec = parse(base_spec(fixture.box.rootfs(), {"echo", "ran"}));
+  auto init = create_container_init("unstarted", spec, ProcessStdio{-1, out.write.get(), out.write.get()}, false);
+  REQUIRE(init.ok());
+  out.write.reset();
+  init->start_barrier.reset();
+  CHECK(read_all(out.read.get()).empty());
+  CHECK(wait_exit_code(init->pid) == 0);
+}
+
+TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto spec = parse(base_spec(fixture.box.rootfs(), {"sleep", "100"}));
+  auto init = create_container_init("exec", spec, ProcessStdio{}, false);
+  REQUIRE(init.ok());
+  pid_t init_pid = init->pid;
+  ScopeExit stop([&] {
+    ::kill(init_pid, SIGKILL);
+    ::waitpid(init_pid, nullptr, 0);
+  });
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  init->start_barrier.reset();
+
+  auto process = *spec.process;
+  process.args = std::vector<std::string>{"sh", "-c", "hostname; echo pid=$$; cat /proc/1/cmdline; echo; pwd; id -u"};
+  process.cwd = "/tmp";
+  process.user->uid = 500;
+  auto out = make_pipe();
+  auto pid = exec_in_container(init_pid, spec, process, ProcessStdio{-1, out.write.get(), out.write.get()}, false);
+  REQUIRE_MESSAGE(pid.ok(), (pid.ok() ? "" : pid.error().message));
+  out.write.reset();
+  auto output = read_all(out.read.get());
+  CHECK(wait_exit_code(*pid) == 0);
+  // pid 1 of the container's pid namespace is the sleeping init.
+  CHECK(output.find("kata-test\n") == 0);
+  CHECK(output.find(std::string("sleep") + '\0' + "100") != std::string::npos);
+  CHECK(output.find("pid=1\n") == std::string::npos);
+  CHECK(output.find("/tmp\n500\n") != std::string::npos);
+
+  process.args = std::vector<std::string>{"missing-binary"};
+  auto failed = exec_in_container(init_pid, spec, process, ProcessStdio{}, false);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().errno_value == ENOENT);
+  CHECK(failed.error().message.find("missing-binary") != std::string::npos);
+}
+
+}  // namespace kata::agent
