@@ -24,6 +24,11 @@ Result<BootResult> boot() {
   attach_console();
   console_log("filesystems mounted");
 
+  // Without cgroups containers still run; only pause, limits and stats fail.
+  auto cgroups = mount_cgroup2(kCgroupRoot);
+  result.cgroups = cgroups.ok();
+  if (!cgroups) console_log("no cgroups: {}", cgroups.error().message);
+
   result.signals = KATA_TRY(take_over_signals().wrap("boot"));
 
   auto cmdline = KATA_TRY(read_file("/proc/cmdline", 64 * 1024).wrap("boot"));

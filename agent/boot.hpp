@@ -13,6 +13,7 @@ struct BootResult {
   AgentConfig config;
   UniqueFd port;     ///< the host's virtio-serial port
   UniqueFd signals;  ///< signalfd for SIGCHLD and power-off signals
+  bool cgroups = false;  ///< cgroup2 is mounted at kCgroupRoot
 };
 
 /// Mounts the base filesystems, takes over signals, reads the kernel command

@@ -1,7 +1,7 @@
 // kata-agent: PID 1 of the guest VM. Boots the guest (boot.cpp), then serves
-// the host on the agent port. It never exits: any fatal error is written to
-// the console and the VM powers off, so the host sees a reason and a dead VM
-// rather than a kernel panic and a hang.
+// the host on the agent port (server.hpp). It never exits: any fatal error is
+// written to the console and the VM powers off, so the host sees a reason and
+// a dead VM rather than a kernel panic and a hang.
 
 #include <unistd.h>
 
@@ -9,8 +9,10 @@
 
 #include "agent/boot.hpp"
 #include "agent/console.hpp"
-#include "agent/placeholder_service.hpp"
+#include "agent/launcher.hpp"
+#include "agent/mounts.hpp"
 #include "agent/power.hpp"
+#include "agent/server.hpp"
 
 int main() {
   if (::getpid() != 1) {
@@ -22,9 +24,12 @@ int main() {
   if (!booted) kata::agent::fatal(booted.error());
   kata::agent::console_log("ready");
 
-  // TEMPORARY until the protocol server lands (see placeholder_service.hpp).
-  auto served = kata::agent::run_placeholder_service(booted->port.get(), booted->signals.get(),
-                                                     booted->config.share_mount);
+  kata::agent::ContainerLauncher launcher;
+  kata::agent::ServerOptions options;
+  options.build_version = KATA_AGENT_BUILD_VERSION;
+  if (booted->cgroups) options.cgroup_root = kata::agent::kCgroupRoot;
+  kata::agent::Server server(booted->port.get(), booted->signals.get(), launcher, options);
+  auto served = server.run();
   if (!served) kata::agent::fatal(served.error().wrap("agent service"));
   kata::agent::power_off(booted->config.share_mount);
 }

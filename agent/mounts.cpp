@@ -49,6 +49,14 @@ Result<void> mount_base_filesystems() {
   return ok();
 }
 
+Result<void> mount_cgroup2(const std::string& target) {
+  KATA_TRY(make_directories(target, 0755));
+  if (::mount("cgroup2", target.c_str(), "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
+    return sys_error(errno, "mount cgroup2 on {}", target);
+  }
+  return ok();
+}
+
 Result<void> mount_shared_dir(const std::string& tag, const std::string& target) {
   KATA_TRY(make_directories(target, 0755));
   constexpr int attempts = 500;  // 500 × 10 ms

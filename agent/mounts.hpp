@@ -17,6 +17,13 @@ Result<void> mount_base_filesystems();
 /// its driver loaded.
 Result<void> mount_shared_dir(const std::string& tag, const std::string& target);
 
+/// Where boot mounts the cgroup v2 hierarchy.
+inline constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+
+/// Mounts cgroup2 at `target`: containers get one cgroup each (freezer,
+/// limits, stats, kill).
+Result<void> mount_cgroup2(const std::string& target);
+
 /// Creates `path` and its missing parents with `mode`.
 Result<void> make_directories(const std::string& path, mode_t mode);
 

@@ -1,0 +1,18 @@
+#pragma once
+// Builds a process's stdio for the server from what the host asked for.
+
+#include "agent-client/messages.hpp"
+#include "agent/managed_process.hpp"
+#include "agent/process_stdio.hpp"
+#include "oci/spec.hpp"
+
+namespace kata::agent {
+
+/// Pipes for the streams the host named, or a pty sized from
+/// process.consoleSize when `terminal`.
+Result<StdioFds> make_stdio(const agent_client::StdioStreams& streams, bool terminal, const oci::Process& process);
+
+/// Moves the agent ends of `fds` into `process` (after the launch).
+Result<void> adopt_stdio(ManagedProcess& process, StdioFds& fds, bool terminal);
+
+}  // namespace kata::agent
