@@ -65,7 +65,13 @@ Result<void> set_names(const oci::Spec& spec) {
 Result<void> init_steps(InitContext& context) {
   // The container dies with its agent rather than run unsupervised.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error(errno, "set parent death signal");
-  if (context.userns_sync_fd >= 0) KATA_TRY(wait_for_parent(context.userns_sync_fd));
+  if (context.userns_sync_fd >= 0) {
+    KATA_TRY(wait_for_parent(context.userns_sync_fd));
+    // Become the namespace's root now that it is mapped: until then files
+    // would be created by an unmapped id (EOVERFLOW).
+    if (::setresgid(0, 0, 0) != 0) return sys_error(errno, "setgid 0 in the user namespace");
+    if (::setresuid(0, 0, 0) != 0) return sys_error(errno, "setuid 0 in the user namespace");
+  }
   KATA_TRY(join_namespaces(context.namespaces.joins));
   int unshare_flags = context.namespaces.new_flags & ~(CLONE_NEWUSER | CLONE_NEWPID);
   if (unshare_flags != 0 && ::unshare(unshare_flags) != 0) return sys_error(errno, "unshare namespaces");

@@ -14,6 +14,8 @@ Result<BusyboxRootfs> BusyboxRootfs::create(const std::vector<std::string>& appl
   char pattern[] = "/tmp/kata-container-test-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) return sys_error(errno, "mkdtemp");
   BusyboxRootfs result{std::string(pattern)};
+  // Readable by the mapped ids of a user-namespace container.
+  if (::chmod(pattern, 0755) != 0) return sys_error(errno, "chmod {}", pattern);
   auto root = result.rootfs();
   std::error_code ec;
   for (const char* dir : {"bin", "proc", "sys", "dev", "tmp", "etc", "root"}) {

@@ -28,7 +28,7 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kApplets = {"sh", "echo", "cat", "id", "hostname", "sleep", "ls",
-                                           "mkdir", "grep", "touch", "pwd", "true"};
+                                           "mkdir", "grep", "touch", "pwd", "true", "tty", "test"};
 
 // A runc-like default spec for `rootfs` running `args`.
 json base_spec(const std::string& rootfs, const std::vector<std::string>& args) {
@@ -253,6 +253,43 @@ TEST_CASE("container init: closing the barrier without a byte never runs the pro
   CHECK(wait_exit_code(init->pid) == 0);
 }
 
+TEST_CASE("container init: a terminal process gets /dev/console and a controlling tty" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(master >= 0);
+  UniqueFd master_fd(master);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(slave >= 0);
+  UniqueFd slave_fd(slave);
+  auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "tty; test -c /dev/console && echo console-ok; ls -l /dev/ptmx"});
+  document["process"]["terminal"] = true;
+  auto init = create_container_init("tty", parse(document), ProcessStdio{slave, slave, slave}, true);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  slave_fd.reset();
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  init->start_barrier.reset();
+  // The master reads EIO once the last slave fd (the container's) closes.
+  auto output = read_all(master_fd.get());
+  CHECK(wait_exit_code(init->pid) == 0);
+  CHECK(output.find("/dev/pts/") == std::string::npos);  // the agent's pty is not in the container's devpts
+  CHECK(output.find("console-ok") != std::string::npos);
+  CHECK(output.find("ptmx -> pts/ptmx") != std::string::npos);
+}
+
+TEST_CASE("container init: a user namespace with id mappings" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "id -u; cat /proc/self/uid_map"});
+  document["linux"]["namespaces"].push_back({{"type", "user"}});
+  document["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  document["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  auto result = run("userns", parse(document));
+  CHECK(result.exit_code == 0);
+  CHECK(result.output.find("0\n") == 0);
+  CHECK(result.output.find("100000") != std::string::npos);
+}
+
 TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" * doctest::skip(!is_root())) {
   auto fixture = make_fixture();
   auto spec = parse(base_spec(fixture.box.rootfs(), {"sleep", "100"}));
@@ -265,6 +302,9 @@ TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" 
   });
   REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
   init->start_barrier.reset();
+  // The init execs after the barrier, asynchronously; wait until it has.
+  auto cmdline_path = fmt::format("/proc/{}/cmdline", init_pid);
+  for (int i = 0; i < 500 && read_file(cmdline_path, 4096).value().rfind("sleep", 0) != 0; ++i) ::usleep(10000);
 
   auto process = *spec.process;
   process.args = std::vector<std::string>{"sh", "-c", "hostname; echo pid=$$; cat /proc/1/cmdline; echo; pwd; id -u"};
@@ -276,6 +316,7 @@ TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" 
   out.write.reset();
   auto output = read_all(out.read.get());
   CHECK(wait_exit_code(*pid) == 0);
+  CAPTURE(output);
   // pid 1 of the container's pid namespace is the sleeping init.
   CHECK(output.find("kata-test\n") == 0);
   CHECK(output.find(std::string("sleep") + '\0' + "100") != std::string::npos);
