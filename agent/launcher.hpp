@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "agent/container_api.hpp"
+#include "agent/container/container.hpp"
 #include "common/error.hpp"
 #include "oci/spec.hpp"
 

@@ -2,7 +2,7 @@
 // The guest side of a process's stdio: pipes (or a pty) whose child ends are
 // handed to the launcher and whose agent ends the server relays.
 
-#include "agent/container_api.hpp"
+#include "agent/container/container.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 
