@@ -1,0 +1,300 @@
+// The guest agent through the host's AgentClient, in real VMs (label `vm`):
+// boot and clean power-off, containers from a busybox rootfs shared over
+// virtio-fs with their output and exit status, and the process and
+// container setup a spec asks for, checked from inside the container.
+// Three boots in all (about 4 s each under TCG). Needs root (virtiofsd).
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent-client/client.hpp"
+#include "tests/support/busybox_rootfs.hpp"
+#include "tests/support/test_vm.hpp"
+
+using namespace kata;
+using namespace kata::test_support;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto rpc_timeout = 60s;
+
+std::unique_ptr<TestVm> boot_vm() {
+  TestVmOptions options;
+  options.qemu = KATA_QEMU;
+  options.virtiofsd = KATA_VIRTIOFSD;
+  options.kernel = KATA_GUEST_KERNEL;
+  options.initrd = KATA_GUEST_INITRD;
+  auto vm = TestVm::boot(options);
+  if (!vm) FAIL(vm.error().message);
+  MESSAGE("booted under " << (*vm)->accel() << " in " << (*vm)->boot_seconds() << " s");
+  return std::move(*vm);
+}
+
+/// A runtime spec for container `id` running `args`, rewritten to the guest
+/// paths of the share layout, with the usual runc-template mounts.
+json base_spec(const std::string& id, std::vector<std::string> args) {
+  return {
+      {"ociVersion", "1.1.0"},
+      {"process",
+       {{"terminal", false},
+        {"user", {{"uid", 0}, {"gid", 0}}},
+        {"args", args},
+        {"env", {"PATH=/bin"}},
+        {"cwd", "/"},
+        {"noNewPrivileges", false}}},
+      {"root", {{"path", "/run/kata-containers/shared/" + id + "/rootfs"}, {"readonly", false}}},
+      {"hostname", "kata"},
+      {"mounts",
+       {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+        {{"destination", "/dev"},
+         {"type", "tmpfs"},
+         {"source", "tmpfs"},
+         {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+        {{"destination", "/sys"},
+         {"type", "sysfs"},
+         {"source", "sysfs"},
+         {"options", {"nosuid", "noexec", "nodev", "ro"}}},
+        {{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "nodev"}}}}},
+      {"linux", {{"namespaces", {{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "ipc"}}, {{"type", "uts"}}}}}},
+  };
+}
+
+struct RunOutput {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_all(int fd) {
+  std::string all;
+  char buffer[4096];
+  ssize_t got;
+  while ((got = ::read(fd, buffer, sizeof buffer)) > 0) all.append(buffer, static_cast<std::size_t>(got));
+  return all;
+}
+
+/// Creates container `id` from a fresh busybox rootfs, starts it, relays its
+/// output until it exits, removes it.
+Result<RunOutput> run_container(TestVm& vm, const std::string& id, const json& spec) {
+  KATA_TRY(make_busybox_rootfs(vm.share_dir() + "/" + id + "/rootfs"));
+  auto& agent = vm.agent();
+  auto stdio = KATA_TRY(agent.allocate_stdio(false, false));
+  KATA_TRY(agent.create_container(id, spec, stdio, false, rpc_timeout));
+  KATA_TRY(agent.start_container(id, rpc_timeout));
+  int out[2];
+  int err[2];
+  if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) return sys_error(errno, "pipe");
+  UniqueFd out_read(out[0]), out_write(out[1]), err_read(err[0]), err_write(err[1]);
+  RunOutput output;
+  output.status = KATA_TRY(agent.run_until_exit(id, "", stdio, {-1, out_write.get(), err_write.get()}, rpc_timeout));
+  out_write.reset();
+  err_write.reset();
+  output.out = read_all(out_read.get());
+  output.err = read_all(err_read.get());
+  KATA_TRY(agent.remove_container(id, rpc_timeout).wrap("remove"));
+  return output;
+}
+
+/// Runs a container and reports a failure with the guest console attached.
+RunOutput run_checked(TestVm& vm, const std::string& id, const json& spec) {
+  auto output = run_container(vm, id, spec);
+  if (!output) {
+    FAIL_CHECK(id << ": " << output.error().message << "\nconsole:\n" << vm.console_tail(20));
+    return {};
+  }
+  return *output;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, separator);) parts.push_back(part);
+  return parts;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+/// The options field of the /proc/self/mounts line for `destination`.
+std::vector<std::string> mount_options(const std::string& mounts, const std::string& destination) {
+  for (const auto& line : lines_of(mounts)) {
+    auto fields = split(line, ' ');
+    if (fields.size() >= 4 && fields[1] == destination) return split(fields[3], ',');
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("the agent answers the handshake and destroy_sandbox powers the guest off") {
+  auto vm = boot_vm();
+  CHECK_FALSE(vm->agent().session().peer_build_version.empty());
+  CHECK(vm->agent().session().peer_version.major == agent_client::kProtocolVersion.major);
+  auto destroyed = vm->agent().destroy_sandbox(30s);
+  CHECK_MESSAGE(destroyed.ok(), (destroyed.ok() ? "" : destroyed.error().message));
+  std::optional<int> status;
+  for (auto deadline = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < deadline;) {
+    auto polled = vm->poll_exit();
+    REQUIRE(polled.ok());
+    if ((status = *polled)) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  INFO("console:\n" << vm->console_tail(20));
+  REQUIRE(status.has_value());
+  CHECK(WIFEXITED(*status));
+  CHECK(WEXITSTATUS(*status) == 0);
+}
+
+TEST_CASE("containers run from a busybox rootfs: output and exact exit statuses") {
+  auto vm = boot_vm();
+
+  auto echo = run_checked(*vm, "echo", base_spec("echo", {"/bin/echo", "hello"}));
+  CHECK(echo.out == "hello\n");
+  CHECK(echo.err.empty());
+  CHECK(echo.status == 0);
+
+  for (int code : {0, 1, 42}) {
+    std::string id = "exit" + std::to_string(code);
+    auto exited = run_checked(*vm, id, base_spec(id, {"/bin/sh", "-c", "exit " + std::to_string(code)}));
+    CHECK_MESSAGE(exited.status == code, id);
+  }
+
+  auto killed = run_checked(*vm, "kill9", base_spec("kill9", {"/bin/sh", "-c", "echo before; kill -9 $$; echo after"}));
+  CHECK(killed.out == "before\n");
+  CHECK(killed.status == 128 + 9);  // the protocol's wait status: 128 + signal
+}
+
+TEST_CASE("container setup seen from inside: hostname, ids, caps, rlimits, seccomp, paths, mounts, nnp, cwd, env") {
+  auto vm = boot_vm();
+
+  {
+    auto spec = base_spec("host", {"/bin/hostname"});
+    spec["hostname"] = "kata-box";
+    auto run = run_checked(*vm, "host", spec);
+    CHECK(run.status == 0);
+    CHECK(run.out == "kata-box\n");
+  }
+  {
+    auto spec = base_spec("ids", {"/bin/id"});
+    spec["process"]["user"] = {{"uid", 1000}, {"gid", 1001}, {"additionalGids", {1002, 1003}}};
+    auto run = run_checked(*vm, "ids", spec);
+    CHECK(run.status == 0);
+    INFO("id printed: " << run.out);
+    CHECK(run.out.rfind("uid=1000 gid=1001 ", 0) == 0);
+    auto groups_at = run.out.find("groups=");
+    REQUIRE(groups_at != std::string::npos);
+    auto groups = split(run.out.substr(groups_at + 7, run.out.find('\n', groups_at) - groups_at - 7), ',');
+    CHECK(contains(groups, "1002"));
+    CHECK(contains(groups, "1003"));
+    CHECK_FALSE(contains(groups, "0"));
+  }
+  {
+    auto spec = base_spec("caps", {"/bin/grep", "-E", "^(Cap|NoNewPrivs)", "/proc/self/status"});
+    json caps = {"CAP_CHOWN", "CAP_KILL"};  // bits 0 and 5
+    spec["process"]["capabilities"] = {
+        {"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"inheritable", json::array()},
+        {"ambient", json::array()}};
+    auto run = run_checked(*vm, "caps", spec);
+    CHECK(run.status == 0);
+    auto lines = lines_of(run.out);
+    CHECK(contains(lines, "CapInh:\t0000000000000000"));
+    CHECK(contains(lines, "CapPrm:\t0000000000000021"));
+    CHECK(contains(lines, "CapEff:\t0000000000000021"));
+    CHECK(contains(lines, "CapBnd:\t0000000000000021"));
+    CHECK(contains(lines, "CapAmb:\t0000000000000000"));
+    CHECK(contains(lines, "NoNewPrivs:\t0"));
+  }
+  {
+    auto spec = base_spec("nnp", {"/bin/grep", "NoNewPrivs", "/proc/self/status"});
+    spec["process"]["noNewPrivileges"] = true;
+    auto run = run_checked(*vm, "nnp", spec);
+    CHECK(run.status == 0);
+    CHECK(run.out == "NoNewPrivs:\t1\n");
+  }
+  {
+    auto spec = base_spec("rlimits", {"/bin/sh", "-c", "ulimit -n; ulimit -Hn"});
+    spec["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 512}}};
+    auto run = run_checked(*vm, "rlimits", spec);
+    CHECK(run.status == 0);
+    CHECK(run.out == "512\n1024\n");
+  }
+  {
+    auto spec = base_spec("seccomp", {"/bin/sh", "-c", "mkdir /tmp/x; echo rc=$?; echo still running"});
+    spec["linux"]["seccomp"] = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"architectures", {"SCMP_ARCH_X86_64"}},
+        {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+    auto run = run_checked(*vm, "seccomp", spec);
+    CHECK(run.status == 0);
+    CHECK(run.out == "rc=1\nstill running\n");
+    CHECK(run.err.find("Operation not permitted") != std::string::npos);
+  }
+  {
+    auto spec = base_spec("paths", {"/bin/sh", "-c",
+                                    "wc -c < /proc/kcore; ls -A /sys/firmware | wc -l; "
+                                    "echo kata > /proc/sys/kernel/domainname && echo wrote || echo refused"});
+    spec["linux"]["maskedPaths"] = {"/proc/kcore", "/sys/firmware"};
+    spec["linux"]["readonlyPaths"] = {"/proc/sys"};
+    auto run = run_checked(*vm, "paths", spec);
+    auto lines = lines_of(run.out);
+    INFO("stdout: " << run.out << "stderr: " << run.err);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == "0");        // /proc/kcore is /dev/null now
+    CHECK(lines[1] == "0");        // /sys/firmware is an empty read-only tmpfs
+    CHECK(lines[2] == "refused");  // /proc/sys is read-only
+    CHECK(run.err.find("Read-only file system") != std::string::npos);
+  }
+  {
+    auto spec = base_spec("mounts", {"/bin/cat", "/proc/self/mounts"});
+    spec["mounts"].push_back({{"destination", "/data"},
+                              {"type", "tmpfs"},
+                              {"source", "tmpfs"},
+                              {"options", {"nosuid", "nodev", "noexec", "size=1m"}}});
+    spec["mounts"].push_back(
+        {{"destination", "/ro"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"ro", "nosuid"}}});
+    auto run = run_checked(*vm, "mounts", spec);
+    CHECK(run.status == 0);
+    INFO("mounts:\n" << run.out);
+    auto data = mount_options(run.out, "/data");
+    CHECK(contains(data, "rw"));
+    CHECK(contains(data, "nosuid"));
+    CHECK(contains(data, "nodev"));
+    CHECK(contains(data, "noexec"));
+    CHECK(contains(data, "size=1024k"));
+    auto ro = mount_options(run.out, "/ro");
+    CHECK(contains(ro, "ro"));
+    CHECK(contains(ro, "nosuid"));
+    CHECK(contains(mount_options(run.out, "/sys"), "ro"));
+  }
+  {
+    auto spec = base_spec("cwdenv", {"/bin/sh", "-c", "pwd; echo \"$KATA_TEST\"; echo \"$PATH\""});
+    spec["process"]["cwd"] = "/tmp";
+    spec["process"]["env"] = {"PATH=/bin", "KATA_TEST=hello world"};
+    auto run = run_checked(*vm, "cwdenv", spec);
+    CHECK(run.status == 0);
+    CHECK(run.out == "/tmp\nhello world\n/bin\n");
+  }
+}
