@@ -20,6 +20,7 @@ constexpr std::chrono::seconds port_timeout{30};
 
 Result<BootResult> boot() {
   BootResult result;
+  KATA_TRY(make_root_pivotable().wrap("boot"));
   KATA_TRY(mount_base_filesystems().wrap("boot"));
   attach_console();
   console_log("filesystems mounted");

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -36,6 +37,17 @@ Result<void> make_directories(const std::string& path, mode_t mode) {
     if (::mkdir(prefix.c_str(), mode) < 0 && errno != EEXIST) return sys_error(errno, "mkdir {}", prefix);
     if (slash == std::string::npos) break;
   }
+  return ok();
+}
+
+Result<void> make_root_pivotable() {
+  constexpr const char* staging = "/.kata-root";
+  if (::mkdir(staging, 0700) < 0 && errno != EEXIST) return sys_error(errno, "mkdir {}", staging);
+  if (::mount("/", staging, nullptr, MS_BIND, nullptr) < 0) return sys_error(errno, "bind / on {}", staging);
+  if (::chdir(staging) < 0) return sys_error(errno, "chdir {}", staging);
+  if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) return sys_error(errno, "move {} to /", staging);
+  if (::chroot(".") < 0) return sys_error(errno, "chroot {}", staging);
+  if (::chdir("/") < 0) return sys_error(errno, "chdir /");
   return ok();
 }
 

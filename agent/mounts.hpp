@@ -7,6 +7,12 @@
 
 namespace kata::agent {
 
+/// Moves PID 1 onto a bind mount of the initramfs: the initial rootfs has
+/// no parent mount, so pivot_root(2) fails on it with EINVAL and containers
+/// could not be created. A bind of "/" moved over "/" and chrooted into has a
+/// parent, and mount namespaces copied from it can pivot_root. Run first.
+Result<void> make_root_pivotable();
+
 /// Mounts /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm and /run (tmpfs)
 /// in that order: later steps read /proc and /sys, and device nodes for
 /// virtio ports appear in devtmpfs.
