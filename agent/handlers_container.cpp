@@ -81,6 +81,17 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
   container.spec = std::move(*spec);
   container.start_barrier = std::move(init->start_barrier);
   container.has_cgroup = has_cgroup;
+  if (has_cgroup) {
+    // Opened while the init waits at its barrier: nothing ran yet, so the
+    // baseline is the fresh cgroup's (zero). Without a memory controller
+    // there is no file and no OOM event; the container still runs.
+    auto watch = OomWatch::open(cgroups_->path(request.container_id));
+    if (watch) {
+      container.oom_watch = std::move(*watch);
+    } else {
+      console_log("container {}: no OOM events: {}", request.container_id, watch.error().message);
+    }
+  }
   ManagedProcess& process = container.processes[""];
   process.pid = init->pid;
   auto adopted = adopt_stdio(process, *fds, request.terminal);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/oom_watch.hpp"
 #include "common/unique_fd.hpp"
 #include "oci/spec.hpp"
 
@@ -47,6 +48,9 @@ struct ManagedContainer {
   oci::Spec spec;
   UniqueFd start_barrier;  ///< until StartContainer
   bool has_cgroup = false;
+  /// The cgroup's memory.events, polled for OOM kills; empty without a
+  /// cgroup or a memory controller.
+  std::optional<OomWatch> oom_watch;
   bool removing = false;   ///< RemoveContainer killed it; erase once every process is reported
   std::optional<std::uint32_t> remove_request;  ///< answer when the removal completes
   /// Processes by exec id; "" is the init.

@@ -35,7 +35,7 @@ std::string step_name(std::string_view op) {
 
 // Which fd of which process a pollfd entry stands for.
 struct PollTarget {
-  enum class Kind { out, err, in } kind;
+  enum class Kind { out, err, in, oom } kind;
   std::string container_id;
   std::string exec_id;
 };
@@ -88,6 +88,11 @@ Result<ServerAction> Server::run_once(int timeout_ms) {
   if (connection_.queued() > 0) port_events |= POLLOUT;
   fds.push_back({attached ? connection_.fd() : -1, port_events, 0});
   for (auto& [container_id, container] : containers_) {
+    if (container.oom_watch) {
+      // POLLPRI only: kernfs files always poll readable.
+      fds.push_back({container.oom_watch->fd(), POLLPRI, 0});
+      targets.push_back({PollTarget::Kind::oom, container_id, ""});
+    }
     for (auto& [exec_id, process] : container.processes) {
       if (process.out.fd && wants_read(process.out)) {
         fds.push_back({process.out.fd.get(), POLLIN, 0});
@@ -114,12 +119,18 @@ Result<ServerAction> Server::run_once(int timeout_ms) {
   // requests and finish_removals() erase containers.
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (fds[i + 2].revents == 0) continue;
+    if (targets[i].kind == PollTarget::Kind::oom) {
+      auto container = find_container(targets[i].container_id);
+      if (container) check_oom(targets[i].container_id, **container);
+      continue;
+    }
     auto process = find_process(targets[i].container_id, targets[i].exec_id);
     if (!process) continue;
     switch (targets[i].kind) {
       case PollTarget::Kind::out: pump_output(**process, (*process)->out); break;
       case PollTarget::Kind::err: pump_output(**process, (*process)->err); break;
       case PollTarget::Kind::in: pump_stdin(**process); break;
+      case PollTarget::Kind::oom: break;
     }
   }
 
@@ -278,6 +289,20 @@ Result<void> Server::run() {
     if (!flushed || !*flushed) break;
   }
   return ok();
+}
+
+void Server::check_oom(const std::string& container_id, ManagedContainer& container) {
+  if (!container.oom_watch) return;
+  auto kills = container.oom_watch->check();
+  if (!kills) {
+    // The cgroup vanished or broke; stop watching rather than spin on it.
+    console_log("container {}: {}; no more OOM events", container_id, kills.error().message);
+    container.oom_watch.reset();
+    return;
+  }
+  if (*kills == 0) return;
+  console_log("container {}: OOM killer acted ({} kill(s))", container_id, *kills);
+  if (connection_.ready()) connection_.send(agent_client::encode_event(agent_client::Oom{container_id}));
 }
 
 Result<ManagedContainer*> Server::find_container(const std::string& container_id) {

@@ -19,6 +19,15 @@
 //   data; pending WaitProcess requests die with the connection. After a new
 //   handshake WaitProcess works again (exit statuses are kept until
 //   RemoveContainer), but exits that happened meanwhile send no event.
+// - OOM: each container cgroup's memory.events is polled (POLLPRI); when its
+//   oom_kill counter grows, one Oom event goes out (several kills noticed at
+//   once make one event). Ordering: before a process's ProcessExited event
+//   is sent for a death by SIGKILL, its container's counter is re-read, so
+//   an OOM kill the kernel has counted by then is reported first. The kernel
+//   counts the kill in the same call that sends the SIGKILL, before the
+//   victim can run to its exit, so in practice a process killed by the OOM
+//   killer has its Oom event before its ProcessExited event. Not promised:
+//   which process the kill hit (the event names only the container).
 
 #include <cstdint>
 #include <map>
@@ -110,6 +119,8 @@ class Server {
 
   Result<ManagedContainer*> find_container(const std::string& container_id);
   Result<ManagedProcess*> find_process(const std::string& container_id, const std::string& exec_id);
+  /// Re-reads the container's memory.events; sends Oom if it counted new kills.
+  void check_oom(const std::string& container_id, ManagedContainer& container);
   Result<void> require_cgroup(const ManagedContainer& container, const std::string& container_id) const;
   void kill_container(const std::string& container_id, ManagedContainer& container, int signal);
 

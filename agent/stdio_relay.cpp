@@ -170,6 +170,11 @@ void Server::reap() {
 void Server::maybe_report(const std::string& container_id, const std::string& exec_id, ManagedProcess& process) {
   if (!process.exited || process.reported || process.out.fd || process.err.fd) return;
   process.reported = true;
+  if (process.status == 128 + SIGKILL) {
+    // An OOM kill goes out before the exit it caused (see server.hpp).
+    auto container = containers_.find(container_id);
+    if (container != containers_.end()) check_oom(container_id, container->second);
+  }
   agent_client::ProcessExited event{container_id, exec_id, process.status};
   connection_.send(agent_client::encode_event(event));
   for (auto request_id : process.waiters) {

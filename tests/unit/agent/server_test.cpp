@@ -8,10 +8,13 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
@@ -76,7 +79,7 @@ struct Harness {
   FrameDecoder decoder;
   std::vector<Frame> frames;  // everything the agent sent, in order
 
-  explicit Harness(std::uint32_t window = kDefaultStreamWindow) {
+  explicit Harness(std::uint32_t window = kDefaultStreamWindow, const std::string& cgroup_root = "") {
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
     host.reset(fds[0]);
@@ -89,7 +92,7 @@ struct Harness {
     REQUIRE(::sigprocmask(SIG_BLOCK, &set, nullptr) == 0);
     signals.reset(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
     REQUIRE(signals.valid());
-    server.emplace(port.get(), signals.get(), launcher, ServerOptions{"test-agent", ""});
+    server.emplace(port.get(), signals.get(), launcher, ServerOptions{"test-agent", cgroup_root});
     Hello hello;
     hello.role = Role::host;
     hello.build_version = "test-host";
@@ -341,4 +344,81 @@ TEST_CASE("remove kills a running container and answers once it is gone") {
   CHECK(h.server->container_count() == 0);
   auto event = decode_event(h.frames[static_cast<std::size_t>(h.exit_index())]);
   CHECK(std::get<ProcessExited>(*event).status == 128 + SIGKILL);
+}
+
+namespace {
+
+// Writes a stand-in cgroup file in place (the server keeps memory.events open).
+void write_in_place(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::trunc);
+  file << text;
+  REQUIRE(file.good());
+}
+
+std::string read_text(const std::string& path) {
+  auto text = read_file(path, 4096);
+  REQUIRE(text.ok());
+  return *text;
+}
+
+}  // namespace
+
+TEST_CASE("create applies linux.resources; an OOM kill is reported before the exit it caused") {
+  // A directory stands in for the cgroup root, with the files the kernel
+  // would create in the container's cgroup.
+  char root_template[] = "/tmp/kata-server-cgroup-XXXXXX";
+  REQUIRE(::mkdtemp(root_template) != nullptr);
+  std::string root = root_template;
+  std::string dir = root + "/c6";
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  for (const char* file : {"memory.max", "pids.max", "cgroup.procs"}) write_in_place(dir + "/" + file, "max\n");
+  write_in_place(dir + "/cpu.max", "max 100000\n");
+  write_in_place(dir + "/memory.events", "oom 0\noom_kill 0\n");
+
+  Harness h(kDefaultStreamWindow, root);
+  auto create = create_request("c6", "kill -9 $$");
+  create.spec["linux"] = {{"resources",
+                           {{"memory", {{"limit", 32 * 1024 * 1024}}},
+                            {"cpu", {{"quota", 50000}, {"period", 200000}}},
+                            {"pids", {{"limit", 20}}}}}};
+  h.send(encode_request(1, create));
+  auto created = h.wait_response(1);
+  REQUIRE(created.outcome.ok());
+  CHECK(read_text(dir + "/memory.max") == "33554432");
+  CHECK(read_text(dir + "/cpu.max") == "50000 200000");
+  CHECK(read_text(dir + "/pids.max") == "20");
+  CHECK(read_text(dir + "/cgroup.procs") == std::to_string(ProcessStarted::from_json(*created.outcome)->pid));
+
+  // The kernel counts an OOM kill as it sends the SIGKILL; here the count
+  // is in place before the process kills itself the same way.
+  write_in_place(dir + "/memory.events", "oom 1\noom_kill 1\n");
+  h.send(encode_request(2, StartContainer{"c6"}));
+  REQUIRE(h.wait_response(2).outcome.ok());
+  auto exited_at = [&] {
+    return h.index_of([](const Frame& f) {
+      auto event = f.type == FrameType::event ? decode_event(f) : Result<Event>(make_error(ErrorKind::protocol, "-"));
+      return event.ok() && std::holds_alternative<ProcessExited>(*event);
+    });
+  };
+  h.until([&] { return exited_at() >= 0; });
+  long oom_at = h.index_of([](const Frame& f) {
+    auto event = f.type == FrameType::event ? decode_event(f) : Result<Event>(make_error(ErrorKind::protocol, "-"));
+    return event.ok() && std::holds_alternative<Oom>(*event);
+  });
+  REQUIRE(oom_at >= 0);
+  CHECK(oom_at < exited_at());
+  CHECK(std::get<Oom>(*decode_event(h.frames[static_cast<std::size_t>(oom_at)])).container_id == "c6");
+  CHECK(std::get<ProcessExited>(*decode_event(h.frames[static_cast<std::size_t>(exited_at())])).status ==
+        128 + SIGKILL);
+
+  // Only one kill was counted: one event, however often the file is read.
+  for (int i = 0; i < 5; ++i) h.round();
+  long ooms = 0;
+  for (const auto& frame : h.frames) {
+    if (frame.type != FrameType::event) continue;
+    auto event = decode_event(frame);
+    if (event.ok() && std::holds_alternative<Oom>(*event)) ++ooms;
+  }
+  CHECK(ooms == 1);
+  std::filesystem::remove_all(root);
 }
