@@ -315,3 +315,57 @@ TEST_CASE("container setup seen from inside: hostname, ids, caps, rlimits, secco
     CHECK(run.out == "/tmp\nhello world\n/bin\n");
   }
 }
+
+TEST_CASE("linux.resources limit the container's cgroup; an OOM kill sends an Oom event before the exit") {
+  auto vm = boot_vm();
+  auto with_applets = [&](const std::string& id) {
+    auto applets = default_busybox_applets();
+    applets.push_back("tr");
+    auto made = make_busybox_rootfs(vm->share_dir() + "/" + id + "/rootfs", applets);
+    REQUIRE_MESSAGE(made.ok(), (made.ok() ? "" : made.error().message));
+  };
+
+  {
+    // The limits from the spec, read from the container's own cgroup files
+    // (cgroup2 mounted without a cgroup namespace: the full tree, so the
+    // path comes from /proc/self/cgroup) and through StatsContainer.
+    auto spec = base_spec("limits", {"/bin/sh", "-c",
+                                     "read l < /proc/self/cgroup; d=/sys/fs/cgroup${l#0::}; "
+                                     "cat $d/pids.max $d/memory.max $d/cpu.max"});
+    spec["mounts"].push_back({{"destination", "/sys/fs/cgroup"}, {"type", "cgroup2"}, {"source", "cgroup2"}});
+    spec["linux"]["resources"] = {{"memory", {{"limit", 64 * 1024 * 1024}}},
+                                  {"cpu", {{"quota", 50000}, {"period", 100000}}},
+                                  {"pids", {{"limit", 42}}}};
+    std::optional<agent_client::ContainerStats> stats;
+    auto run = run_checked(*vm, "limits", spec, [&]() -> Result<void> {
+      stats = KATA_TRY(vm->agent().stats_container("limits", rpc_timeout));
+      return ok();
+    });
+    INFO("stdout: " << run.out << "stderr: " << run.err);
+    CHECK(run.status == 0);
+    CHECK(run.out == "42\n67108864\n50000 100000\n");
+    REQUIRE(stats.has_value());
+    CHECK(stats->pids.limit == 42);
+    CHECK(stats->memory.limit_bytes == 64u * 1024 * 1024);
+  }
+  {
+    // The shell keeps the command substitution's output in memory: far
+    // beyond 32 MiB, so the OOM killer takes it (the largest process).
+    with_applets("oom");
+    auto spec = base_spec("oom", {"/bin/sh", "-c",
+                                  "x=$(head -c 200000000 /dev/zero | tr '\\000' a); echo survived"});
+    spec["linux"]["resources"] = {{"memory", {{"limit", 32 * 1024 * 1024}}}};
+    auto run = run_checked(*vm, "oom", spec);
+    INFO("stdout: " << run.out << "stderr: " << run.err << "console:\n" << vm->console_tail(20));
+    CHECK(run.status == 128 + SIGKILL);
+    CHECK(run.out.find("survived") == std::string::npos);
+    // run_until_exit returned at the ProcessExited event and left other
+    // events queued: an Oom sent before it is there without waiting.
+    auto event = vm->agent().next_event(std::chrono::milliseconds(0));
+    REQUIRE(event.ok());
+    REQUIRE_MESSAGE(event->has_value(), "no Oom event had arrived by the exit");
+    auto* oom = std::get_if<agent_client::Oom>(&**event);
+    REQUIRE(oom != nullptr);
+    CHECK(oom->container_id == "oom");
+  }
+}
