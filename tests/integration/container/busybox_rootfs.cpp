@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <system_error>
 
 #include "common/fs.hpp"
+#include "tests/support/busybox_rootfs.hpp"
 
 namespace kata::test {
 
@@ -17,19 +17,8 @@ Result<BusyboxRootfs> BusyboxRootfs::create(const std::vector<std::string>& appl
   // Readable by the mapped ids of a user-namespace container.
   if (::chmod(pattern, 0755) != 0) return sys_error(errno, "chmod {}", pattern);
   auto root = result.rootfs();
-  std::error_code ec;
-  for (const char* dir : {"bin", "proc", "sys", "dev", "tmp", "etc", "root"}) {
-    std::filesystem::create_directories(root + "/" + dir, ec);
-    if (ec) return make_error(ErrorKind::system, "mkdir {}/{}: {}", root, dir, ec.message());
-  }
-  std::filesystem::copy_file("/bin/busybox", root + "/bin/busybox", ec);
-  if (ec) return make_error(ErrorKind::system, "copy /bin/busybox: {}", ec.message());
-  ::chmod((root + "/bin/busybox").c_str(), 0755);
-  for (const auto& applet : applets) {
-    if (::symlink("busybox", (root + "/bin/" + applet).c_str()) != 0) {
-      return sys_error(errno, "symlink {}", applet);
-    }
-  }
+  KATA_TRY(test_support::make_busybox_rootfs(root, applets));
+  if (::mkdir((root + "/root").c_str(), 0700) != 0) return sys_error(errno, "mkdir {}/root", root);
   return result;
 }
 

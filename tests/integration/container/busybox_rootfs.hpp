@@ -1,6 +1,7 @@
 #pragma once
-// A throwaway busybox rootfs in a fresh temp dir for container tests (private
-// to these tests: tests/support/ had no shared helper when they were written).
+// A throwaway busybox rootfs in a fresh temp dir for the container tests,
+// built by tests/support's make_busybox_rootfs; removal refuses to recurse
+// into anything still mounted there, since these tests mount as root.
 
 #include <string>
 #include <vector>
