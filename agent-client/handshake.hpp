@@ -26,6 +26,12 @@ struct ProtocolVersion {
 /// The version this tree speaks.
 inline constexpr ProtocolVersion kProtocolVersion{1, 0};
 
+/// A string the agent binary carries verbatim (it logs it at boot), so that
+/// `kata check` can tell, by searching the uncompressed initramfs, whether
+/// the installed guest speaks this host's protocol major version.
+inline constexpr char kProtocolMarker[] = "kata-agent-protocol=1";
+static_assert(kProtocolVersion.major == 1, "update kProtocolMarker with the major version");
+
 /// Smallest and largest per-stream receive window a hello may announce.
 inline constexpr std::uint32_t kMinStreamWindow = 4096;
 inline constexpr std::uint32_t kMaxStreamWindow = 16U << 20;

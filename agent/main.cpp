@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "agent-client/handshake.hpp"
 #include "agent/boot.hpp"
 #include "agent/console.hpp"
 #include "agent/launcher.hpp"
@@ -22,7 +23,7 @@ int main() {
   }
   auto booted = kata::agent::boot();
   if (!booted) kata::agent::fatal(booted.error());
-  kata::agent::console_log("ready");
+  kata::agent::console_log("ready ({})", kata::agent_client::kProtocolMarker);
 
   kata::agent::ContainerLauncher launcher;
   kata::agent::ServerOptions options;
