@@ -1,7 +1,12 @@
 // `kata check` (alias kata-check): can this host run kata containers?
 #include "cmd/cli11.hpp"
 
+#include <cstdio>
+
+#include "cmd/config_loading.hpp"
 #include "cmd/verbs.hpp"
+#include "runtime/check/check_inputs.hpp"
+#include "runtime/check/host_checks.hpp"
 
 namespace kata::cmd {
 
@@ -14,8 +19,24 @@ void declare_options(CLI::App& app, CheckOptions& options) {
   app.add_flag("--boot", options.boot, "also boot a VM to its agent and back");
 }
 
-Result<int> run_verb(const GlobalOptions& /*global*/, const CheckOptions& /*options*/) {
-  return not_implemented();
+Result<int> run_verb(const GlobalOptions& global, const CheckOptions& options) {
+  if (options.boot) {
+    return make_error(ErrorKind::unsupported, "--boot: not implemented yet (needs the container lifecycle)");
+  }
+  // A configuration that does not load is itself a finding: check the
+  // rest against the built-in defaults and report it.
+  runtime::Configuration config;
+  std::string config_error;
+  if (auto loaded = load_configuration(global)) {
+    config = std::move(loaded).value();
+  } else {
+    config_error = loaded.error().message;
+  }
+  runtime::SystemHostProbe probe;
+  auto report = runtime::run_host_checks(runtime::check_inputs_from(config, config_error, state_root(global)), probe);
+  std::string text = options.json ? runtime::to_json(report).dump(2) + "\n" : runtime::render_text(report, options.verbose);
+  std::fputs(text.c_str(), stdout);
+  return report.exit_code(options.strict);
 }
 
 }  // namespace kata::cmd

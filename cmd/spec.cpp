@@ -3,6 +3,7 @@
 
 #include "cmd/shared_flags.hpp"
 #include "cmd/verbs.hpp"
+#include "runtime/spec_file.hpp"
 
 namespace kata::cmd {
 
@@ -11,8 +12,9 @@ void declare_options(CLI::App& app, SpecOptions& options) {
   app.add_flag("--rootless", options.rootless, "generate a configuration for a rootless container");
 }
 
-Result<int> run_verb(const GlobalOptions& /*global*/, const SpecOptions& /*options*/) {
-  return not_implemented();
+Result<int> run_verb(const GlobalOptions& /*global*/, const SpecOptions& options) {
+  KATA_TRY(runtime::write_default_spec(options.bundle, options.rootless));
+  return 0;
 }
 
 }  // namespace kata::cmd

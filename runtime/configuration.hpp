@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "runtime/install_paths.hpp"
 
 namespace kata::runtime {
 
@@ -42,8 +43,8 @@ inline constexpr unsigned min_memory_mib = 64;
 /// [hypervisor.qemu]
 struct HypervisorConfig {
   std::string path = "/usr/bin/qemu-system-x86_64";
-  std::string kernel = "/usr/share/kata-containers/vmlinuz";
-  std::string initrd = "/usr/share/kata-containers/kata-initramfs.img";
+  std::string kernel = installed_guest_kernel;  ///< where this build installs it
+  std::string initrd = installed_guest_initrd;
   MachineType machine_type = MachineType::q35;
   std::string kernel_params;   ///< appended after the parameters kata itself needs
   unsigned default_vcpus = 1;

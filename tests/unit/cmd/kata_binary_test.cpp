@@ -14,50 +14,12 @@
 #include "common/fs.hpp"
 #include "common/scope_exit.hpp"
 #include "common/unique_fd.hpp"
+#include "run_kata.hpp"
 
 using namespace kata;
+using namespace kata::testing;
 namespace fs = std::filesystem;
 
-namespace {
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "kata-cmd-test-XXXXXX").string();
-  REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-  return pattern;
-}
-
-Outcome run_kata(const fs::path& dir, const std::vector<std::string>& args) {
-  std::string out_path = (dir / "stdout").string();
-  std::string err_path = (dir / "stderr").string();
-  UniqueFd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  UniqueFd err(::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  REQUIRE(out.valid());
-  REQUIRE(err.valid());
-  std::vector<std::string> argv;
-  argv.reserve(args.size() + 1);
-  argv.push_back(std::string(KATA_BINARY_DIR) + "/cmd/kata");
-  for (const auto& arg : args) argv.push_back(arg);
-  auto child = ChildProcess::spawn({.argv = argv, .fds = {{out.get(), 1}, {err.get(), 2}}, .cwd = dir.string()});
-  REQUIRE(child.ok());
-  auto status = child->wait();
-  REQUIRE(status.ok());
-  return Outcome{exit_code_from_wait_status(*status), *read_file(out_path, 1 << 20), *read_file(err_path, 1 << 20)};
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);) lines.push_back(line);
-  return lines;
-}
-
-}  // namespace
 
 TEST_CASE("a failing verb writes exactly one JSON error line to --log, the message to stderr, exits 1") {
   fs::path dir = make_temp_dir();
@@ -167,7 +129,7 @@ TEST_CASE("--debug adds debug lines; without it only the error is logged") {
   fs::path dir = make_temp_dir();
   ScopeExit cleanup([&] { fs::remove_all(dir); });
   std::string log = (dir / "log.json").string();
-  run_kata(dir, {"--debug", "--log", log, "--log-format", "json", "state", "x"});
+  run_kata(dir, {"--root", (dir / "root").string(), "--debug", "--log", log, "--log-format", "json", "state", "x"});
   auto lines = lines_of(*read_file(log, 1 << 20));
   REQUIRE(lines.size() >= 2);
   CHECK(lines.front().starts_with("{\"level\":\"debug\""));
@@ -177,7 +139,7 @@ TEST_CASE("--debug adds debug lines; without it only the error is logged") {
 TEST_CASE("an unopenable --log is an error on stderr") {
   fs::path dir = make_temp_dir();
   ScopeExit cleanup([&] { fs::remove_all(dir); });
-  auto outcome = run_kata(dir, {"--log", (dir / "missing" / "log.json").string(), "state", "x"});
+  auto outcome = run_kata(dir, {"--root", (dir / "root").string(), "--log", (dir / "missing" / "log.json").string(), "state", "x"});
   CHECK(outcome.exit_code == 1);
   CHECK(outcome.err.find("open log file") != std::string::npos);
 }

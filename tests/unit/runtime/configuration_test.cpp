@@ -55,8 +55,9 @@ TEST_CASE("no file anywhere gives the built-in defaults") {
   REQUIRE(config.ok());
   CHECK(config->path.empty());
   CHECK(config->hypervisor.path == "/usr/bin/qemu-system-x86_64");
-  CHECK(config->hypervisor.kernel == "/usr/share/kata-containers/vmlinuz");
-  CHECK(config->hypervisor.initrd == "/usr/share/kata-containers/kata-initramfs.img");
+  CHECK(config->hypervisor.kernel == std::string(installed_guest_kernel));
+  CHECK(config->hypervisor.initrd == std::string(installed_guest_initrd));
+  CHECK(std::string(installed_guest_kernel).ends_with("/share/kata-containers/vmlinuz"));
   CHECK(config->hypervisor.machine_type == MachineType::q35);
   CHECK(config->hypervisor.default_vcpus == 1);
   CHECK(config->hypervisor.default_memory == 512);

@@ -1,0 +1,17 @@
+#include "cmd/config_loading.hpp"
+
+#include <filesystem>
+
+namespace kata::cmd {
+
+Result<runtime::Configuration> load_configuration(const GlobalOptions& global) {
+  return runtime::load_configuration(runtime::config_sources_from_environment(global.config_path));
+}
+
+std::string state_root(const GlobalOptions& global) {
+  std::error_code error;
+  auto absolute = std::filesystem::absolute(global.root, error);
+  return error ? global.root : absolute.lexically_normal().string();
+}
+
+}  // namespace kata::cmd
