@@ -2,7 +2,9 @@
 // with --all, to every process in it).
 #include "cmd/cli11.hpp"
 
+#include "cmd/config_loading.hpp"
 #include "cmd/shared_flags.hpp"
+#include "runtime/lifecycle.hpp"
 #include "cmd/signal_name.hpp"
 #include "cmd/verbs.hpp"
 
@@ -21,8 +23,10 @@ void declare_options(CLI::App& app, KillOptions& options) {
       "the signal to send, by name (KILL, SIGTERM) or number (default: SIGTERM)");
 }
 
-Result<int> run_verb(const GlobalOptions& /*global*/, const KillOptions& /*options*/) {
-  return not_implemented();
+Result<int> run_verb(const GlobalOptions& global, const KillOptions& options) {
+  auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
+  KATA_TRY(runtime::kill_container(store, options.id, options.signal, options.all));
+  return 0;
 }
 
 }  // namespace kata::cmd

@@ -2,7 +2,11 @@
 // container's status.
 #include "cmd/cli11.hpp"
 
+#include <signal.h>
+
+#include "cmd/config_loading.hpp"
 #include "cmd/shared_flags.hpp"
+#include "runtime/lifecycle.hpp"
 #include "cmd/verbs.hpp"
 
 namespace kata::cmd {
@@ -17,8 +21,47 @@ void declare_options(CLI::App& app, RunOptions& options) {
   declare_container_id(app, options.id);
 }
 
-Result<int> run_verb(const GlobalOptions& /*global*/, const RunOptions& /*options*/) {
-  return not_implemented();
+namespace {
+
+// The foreground monitor, for forwarding the signals a terminal or an engine
+// sends to `run` (the monitor is in its own session and gets none itself).
+volatile sig_atomic_t foreground_monitor = 0;
+void forward_signal(int signal) {
+  if (foreground_monitor > 0) ::kill(static_cast<pid_t>(foreground_monitor), signal);
+}
+
+}  // namespace
+
+Result<int> run_verb(const GlobalOptions& global, const RunOptions& options) {
+  runtime::CreateParams params;
+  params.id = options.id;
+  params.bundle = options.bundle.bundle;
+  params.pid_file = options.bundle.pid_file;
+  params.console_socket_given = !options.bundle.console_socket.empty();
+  params.preserve_fds = options.preserve_fds;
+  params.config = KATA_TRY(load_configuration(global));
+  auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
+  auto monitor = KATA_TRY(runtime::create_container(store, params));
+  if (auto started = runtime::start_container(store, options.id); !started) {
+    monitor = ChildProcess();  // kills it; delete cleans up the rest
+    (void)runtime::delete_container(store, options.id, true);
+    return std::move(started).error();
+  }
+  if (options.detach) {
+    monitor.release();
+    return 0;
+  }
+  foreground_monitor = monitor.pid();
+  struct sigaction action {};
+  action.sa_handler = forward_signal;
+  ::sigemptyset(&action.sa_mask);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(signal, &action, nullptr);
+  auto waited = monitor.wait();
+  foreground_monitor = 0;
+  KATA_TRY(waited);
+  int status = exit_code_from_wait_status(*waited);
+  if (!options.keep) KATA_TRY(runtime::delete_container(store, options.id, false).wrap("delete after exit"));
+  return status;
 }
 
 }  // namespace kata::cmd

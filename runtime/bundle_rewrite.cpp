@@ -1,0 +1,66 @@
+#include "runtime/bundle_rewrite.hpp"
+
+#include <algorithm>
+
+namespace kata::runtime {
+
+namespace {
+
+std::string resolve(const std::string& path, const std::string& bundle_dir) {
+  if (!path.empty() && path.front() == '/') return path;
+  return bundle_dir + "/" + path;
+}
+
+}  // namespace
+
+Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& request) {
+  if (request.preserve_fds > 0)
+    return make_error(ErrorKind::unsupported,
+                      "--preserve-fds is not supported: host file descriptors cannot be passed into a VM");
+  if (request.console_socket_given || (spec.process && spec.process->terminal.value_or(false)))
+    return make_error(ErrorKind::unsupported, "terminal not supported yet");
+  bool has_network = false;
+  if (spec.linux_config && spec.linux_config->namespaces) {
+    const auto& namespaces = *spec.linux_config->namespaces;
+    has_network = std::any_of(namespaces.begin(), namespaces.end(),
+                              [](const oci::Namespace& ns) { return ns.type == "network"; });
+  }
+  // No network namespace means "use the host's": a VM has its own kernel
+  // and cannot share the host's network stack.
+  if (!has_network)
+    return make_error(ErrorKind::unsupported, "kata cannot share the host network namespace with a VM");
+  return ok();
+}
+
+bool is_bind_mount(const oci::Mount& mount) {
+  if (mount.type && *mount.type == "bind") return true;
+  if (!mount.options) return false;
+  return std::any_of(mount.options->begin(), mount.options->end(),
+                     [](const std::string& option) { return option == "bind" || option == "rbind"; });
+}
+
+Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir) {
+  if (!spec.root) return make_error(ErrorKind::invalid_argument, "config.json: root: missing");
+  oci::Spec guest = spec;
+  GuestBundle bundle;
+  std::string guest_dir = std::string(guest_share_root) + "/" + id;
+  bundle.mounts.push_back({resolve(spec.root->path, bundle_dir), id + "/rootfs"});
+  guest.root->path = guest_dir + "/rootfs";
+  if (guest.mounts) {
+    for (std::size_t n = 0; n < guest.mounts->size(); ++n) {
+      auto& mount = (*guest.mounts)[n];
+      if (!is_bind_mount(mount)) continue;
+      if (!mount.source || mount.source->empty())
+        return make_error(ErrorKind::invalid_argument, "config.json: mounts[{}].source: a bind mount needs a source",
+                          n);
+      std::string target = id + "/mounts/" + std::to_string(n);
+      bundle.mounts.push_back({resolve(*mount.source, bundle_dir), target});
+      mount.source = guest_dir + "/mounts/" + std::to_string(n);
+    }
+  }
+  guest.hooks.reset();  // hooks run on the host, never in the guest
+  bundle.spec = oci::to_json(guest);
+  return bundle;
+}
+
+}  // namespace kata::runtime

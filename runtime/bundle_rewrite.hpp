@@ -1,0 +1,54 @@
+#pragma once
+// From the bundle's spec to what the guest agent gets: checks for what a VM
+// cannot honour, and the spec rewritten to the guest paths of the share
+// layout (root at /run/kata-containers/shared/<id>/rootfs, bind sources at
+// .../<id>/mounts/<n>), with the host bind mounts that make those paths real.
+// Pure: no syscalls.
+
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "oci/spec.hpp"
+
+namespace kata::runtime {
+
+/// Where the guest agent mounts the sandbox share.
+inline constexpr const char* guest_share_root = "/run/kata-containers/shared";
+
+/// A host bind mount into the share dir: `source` (absolute host path) on
+/// `target` (relative to the share dir: "<id>/rootfs", "<id>/mounts/3").
+struct ShareMount {
+  std::string source;
+  std::string target;
+  bool operator==(const ShareMount&) const = default;
+};
+
+/// The guest spec and the host mounts it needs.
+struct GuestBundle {
+  nlohmann::json spec;              ///< to send with CreateContainer
+  std::vector<ShareMount> mounts;   ///< rootfs first, then bind sources in spec order
+};
+
+/// What create needs to know besides the spec.
+struct CreateRequest {
+  bool console_socket_given = false;  ///< --console-socket
+  unsigned preserve_fds = 0;          ///< --preserve-fds
+};
+
+/// Refuses what a VM cannot honour: no network namespace entry (the host
+/// network), a terminal or console socket (not supported yet), preserved
+/// fds. unsupported errors with a clear reason.
+Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& request);
+
+/// True for a mount the host must bind into the share: type "bind" or a
+/// "bind"/"rbind" option.
+bool is_bind_mount(const oci::Mount& mount);
+
+/// Rewrites `spec` for container `id` whose bundle is `bundle_dir`
+/// (absolute): root.path and each bind mount's source become guest paths;
+/// relative host paths are resolved against the bundle. Hooks stay on the
+/// host (removed from the guest spec).
+Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir);
+
+}  // namespace kata::runtime

@@ -1,0 +1,118 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/scope_exit.hpp"
+#include "oci/spec.hpp"
+#include "runtime/bundle_rewrite.hpp"
+#include "runtime/container_id.hpp"
+#include "runtime/leftover_processes.hpp"
+#include "runtime/lifecycle.hpp"
+#include "runtime/monitor_control.hpp"
+#include "runtime/pid_file.hpp"
+#include "runtime/proc_stat.hpp"
+#include "runtime/sandbox_monitor.hpp"
+#include "runtime/share_dir.hpp"
+
+namespace kata::runtime {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+Result<std::string> absolute_bundle(const std::string& bundle) {
+  std::error_code ec;
+  auto path = bundle.empty() ? std::filesystem::current_path(ec) : std::filesystem::absolute(bundle, ec);
+  if (ec) return sys_error(ec.value(), "bundle {}", bundle);
+  return path.lexically_normal().string();
+}
+
+// Waits for the monitor's one-line report. The monitor bounds its own steps
+// (agent dial timeout, RPC timeouts); this bound only catches a stuck one.
+Result<std::vector<BootPhase>> await_report(int fd, const Configuration& config) {
+  auto limit = std::chrono::seconds(config.agent.dial_timeout) + 120s;
+  auto line = read_line(fd, std::chrono::duration_cast<std::chrono::milliseconds>(limit));
+  if (!line) {
+    if (line.error().kind == ErrorKind::protocol)
+      return make_error(ErrorKind::system, "sandbox monitor exited before reporting (see monitor.log)");
+    return std::move(line).error().wrap("sandbox monitor");
+  }
+  return decode_monitor_report(*line);
+}
+
+}  // namespace
+
+Result<ChildProcess> create_container(StateStore& store, const CreateParams& params) {
+  // Everything that can be checked is checked before the first side effect.
+  KATA_TRY(validate_container_id(params.id));
+  auto bundle = KATA_TRY(absolute_bundle(params.bundle));
+  auto spec = KATA_TRY(oci::load_bundle_spec(bundle));
+  KATA_TRY(check_vm_compatible(spec, {params.console_socket_given, params.preserve_fds}));
+  auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
+  const std::string& rootfs = guest.mounts.front().source;
+  struct stat rootfs_stat {};
+  if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);
+  if (!S_ISDIR(rootfs_stat.st_mode)) return make_error(ErrorKind::invalid_argument, "rootfs {}: not a directory", rootfs);
+  auto created_at = std::chrono::system_clock::now();
+
+  auto lock = KATA_TRY(store.reserve(params.id));
+  const std::string dir = lock.dir();
+  std::optional<ChildProcess> monitor;
+  ScopeExit rollback([&] {
+    monitor.reset();  // SIGKILLs and reaps it; QEMU and virtiofsd die with it
+    (void)kill_processes_naming(dir, 5s);
+    (void)unmount_below(dir);
+    (void)store.remove(lock);
+  });
+
+  std::string share = dir + "/share";
+  if (::mkdir(share.c_str(), 0755) < 0) return sys_error(errno, "mkdir {}", share);
+  KATA_TRY(bind_share_mounts(share, guest.mounts).wrap("share the rootfs with the VM"));
+
+  int report_pipe[2];
+  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return sys_error(errno, "pipe");
+  UniqueFd report_read(report_pipe[0]);
+  UniqueFd report_write(report_pipe[1]);
+  MonitorParams monitor_params{params.id, store.root(), dir, params.config, guest.spec, report_write.get()};
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error(errno, "fork the sandbox monitor");
+  if (pid == 0) {
+    // The monitor must not hold the container's flock (it is the open file
+    // description, shared across fork) or the read end of its own report.
+    ::close(lock.dir_fd());
+    ::close(report_read.get());
+    ::setsid();
+    run_sandbox_monitor(monitor_params);
+  }
+  monitor.emplace(pid);
+  report_write.reset();
+  auto timings = KATA_TRY(await_report(report_read.get(), params.config).wrap("create"));
+
+  ContainerRecord record;
+  record.oci_version = spec.oci_version;
+  record.id = params.id;
+  record.status = oci::Status::created;
+  record.pid = pid;
+  record.bundle = bundle;
+  record.rootfs = rootfs;
+  record.created = created_at;
+  if (spec.annotations) record.annotations = *spec.annotations;
+  record.pid_start_time = process_start_time(pid);
+  record.monitor_pid = pid;
+  record.monitor_start_time = record.pid_start_time;
+  record.sandbox_id = params.id;
+  record.monitor_socket = dir + "/" + monitor_socket_name;
+  record.qmp_socket = dir + "/" + qmp_socket_name;
+  record.agent_socket = dir + "/" + agent_socket_name;
+  record.virtiofsd_socket = dir + "/" + virtiofsd_socket_name;
+  record.boot_timings = std::move(timings);
+  KATA_TRY(store.save(lock, record).wrap("save state"));
+  // Last: engines take the pid file's appearance to mean "created".
+  if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, pid));
+  rollback.dismiss();
+  return std::move(*monitor);
+}
+
+}  // namespace kata::runtime

@@ -1,0 +1,31 @@
+#include "runtime/container_id.hpp"
+#include "runtime/container_state.hpp"
+#include "runtime/leftover_processes.hpp"
+#include "runtime/lifecycle.hpp"
+#include "runtime/share_dir.hpp"
+#include "runtime/verb_rules.hpp"
+
+namespace kata::runtime {
+
+using namespace std::chrono_literals;
+
+Result<void> delete_container(StateStore& store, std::string_view id, bool force) {
+  KATA_TRY(validate_container_id(id));
+  auto lock = KATA_TRY(store.lock(id));
+  auto record = store.load(id);
+  if (record) {
+    auto current = refresh_status(*record);
+    KATA_TRY(check_verb_allowed(force ? LifecycleVerb::delete_force : LifecycleVerb::delete_plain, current.status,
+                                id));
+    // Even a stopped container's monitor may still be tearing its VM down.
+    KATA_TRY(kill_and_wait(record->monitor_pid, record->monitor_start_time, 10s).wrap("kill the sandbox monitor"));
+  } else if (record.error().kind != ErrorKind::not_found) {
+    return std::move(record).error();
+  }
+  // No state.json under the lock: a create that died half way; clean up what it left.
+  KATA_TRY(kill_processes_naming(lock.dir(), 10s).wrap("kill the VM"));
+  KATA_TRY(unmount_below(lock.dir()).wrap("unmount the share"));
+  return store.remove(lock);
+}
+
+}  // namespace kata::runtime

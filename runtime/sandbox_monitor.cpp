@@ -1,0 +1,333 @@
+#include "runtime/sandbox_monitor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+#include "agent-client/client.hpp"
+#include "common/fs.hpp"
+#include "common/unix_socket.hpp"
+#include "hypervisor/accel.hpp"
+#include "hypervisor/qemu/qemu_vm.hpp"
+#include "runtime/monitor_control.hpp"
+#include "runtime/state_store.hpp"
+
+namespace kata::runtime {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The last signal sent to the monitor itself (conmon and engines signal the
+// pid-file process); the loop forwards it to the container.
+volatile sig_atomic_t pending_signal = 0;
+void remember_signal(int signal) { pending_signal = signal; }
+
+constexpr auto rpc_timeout = 60s;
+// How long one relay slice runs before the loop looks at monitor.sock and
+// forwarded signals again: the latency of start and kill.
+constexpr auto relay_slice = 100ms;
+
+void log_line(const std::string& text) {
+  // fd 2 is monitor.log by now.
+  std::string line = "kata-monitor: " + text + "\n";
+  (void)write_all(2, line);
+}
+
+int dup_high(int fd) { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); }
+
+// Keeps create's stdio (the container's) on private fds and points 0-2 at
+// /dev/null and monitor.log, so QEMU and virtiofsd, which inherit 0-2, never
+// hold the engine's pipes open.
+Result<void> redirect_standard_fds(const std::string& dir) {
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) return sys_error(errno, "open /dev/null");
+  std::string log = dir + "/" + monitor_log_name;
+  int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) return sys_error(errno, "open {}", log);
+  // dup2 clears close-on-exec on the new fds, as wanted for 0-2.
+  if (::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0) return sys_error(errno, "dup2");
+  ::close(null_fd);
+  ::close(log_fd);
+  return ok();
+}
+
+std::string cache_name(VirtioFsCache cache) {
+  switch (cache) {
+    case VirtioFsCache::never: return "none";
+    case VirtioFsCache::always: return "always";
+    case VirtioFsCache::automatic: break;
+  }
+  return "auto";
+}
+
+hypervisor::AccelSetting accel_setting(Accel accel) {
+  switch (accel) {
+    case Accel::kvm: return hypervisor::AccelSetting::kvm;
+    case Accel::tcg: return hypervisor::AccelSetting::tcg;
+    case Accel::automatic: break;
+  }
+  return hypervisor::AccelSetting::automatic;
+}
+
+void reply(int fd, const Result<void>& result) {
+  std::string line = encode_reply(result) + "\n";
+  (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+}
+
+// Records the exit status under the container's lock. A container being
+// deleted right now (lock busy, dir gone) needs no record.
+void record_exit(const MonitorParams& params, int status) {
+  auto store = StateStore::open(params.state_root);
+  if (!store) return log_line("record exit: " + store.error().message);
+  auto lock = store->lock(params.id, 10s);
+  if (!lock) return log_line("record exit: " + lock.error().message);
+  auto record = store->load(params.id);
+  if (!record) return log_line("record exit: " + record.error().message);
+  record->exit_status = status;
+  record->status = oci::Status::stopped;
+  if (auto saved = store->save(*lock, *record); !saved) log_line("record exit: " + saved.error().message);
+}
+
+class Monitor {
+ public:
+  explicit Monitor(const MonitorParams& params) : params_(params) {}
+
+  // Everything up to the report; the error names the failing step.
+  Result<std::vector<BootPhase>> bring_up() {
+    auto begin = Clock::now();
+    auto phase = [&](const char* name) {
+      timings_.push_back({name, std::chrono::duration<double, std::milli>(Clock::now() - begin).count()});
+    };
+    const auto& config = params_.config;
+    const auto& dir = params_.dir;
+    auto accel = KATA_TRY(hypervisor::resolve_accel(accel_setting(config.hypervisor.accel)).wrap("choose accelerator"));
+    if (!accel.reason.empty()) log_line("using TCG: " + accel.reason);
+
+    hypervisor::qemu::QemuConfig qemu;
+    qemu.binary = config.hypervisor.path;
+    qemu.name = "kata-" + params_.id.substr(0, 32);
+    qemu.accel = accel.accel;
+    qemu.machine = config.hypervisor.machine_type == MachineType::microvm ? hypervisor::qemu::Machine::microvm
+                                                                          : hypervisor::qemu::Machine::q35;
+    qemu.vcpus = config.hypervisor.default_vcpus;
+    qemu.memory_mib = config.hypervisor.default_memory;
+    qemu.kernel = config.hypervisor.kernel;
+    qemu.initrd = config.hypervisor.initrd;
+    qemu.kernel_params = config.hypervisor.kernel_params;
+    qemu.debug = config.hypervisor.enable_debug;
+    qemu.console_log = dir + "/" + console_log_name;
+    qemu.qmp_socket = dir + "/" + qmp_socket_name;
+    qemu.agent_socket = dir + "/" + agent_socket_name;
+    qemu.virtiofs_socket = dir + "/" + virtiofsd_socket_name;
+    hypervisor::qemu::VirtiofsdConfig virtiofsd;
+    virtiofsd.binary = config.hypervisor.virtio_fs_daemon;
+    virtiofsd.shared_dir = dir + "/share";
+    virtiofsd.cache = cache_name(config.hypervisor.virtio_fs_cache);
+    virtiofsd.debug = config.hypervisor.enable_debug;
+    virtiofsd.extra_args = config.hypervisor.virtio_fs_extra_args;
+    // virtiofsd's default namespace sandbox needs unshare rights that
+    // containerised hosts (CI, podman-in-podman) often lack; chroot works
+    // everywhere. An explicit sandbox option in the configuration wins.
+    bool sandbox_given = false;
+    for (const auto& arg : virtiofsd.extra_args) sandbox_given |= arg.find("sandbox") != std::string::npos;
+    if (!sandbox_given) {
+      virtiofsd.extra_args.push_back("-o");
+      virtiofsd.extra_args.push_back("sandbox=chroot");
+    }
+
+    vm_ = std::make_unique<hypervisor::qemu::QemuVm>(qemu, virtiofsd, 10s);
+    KATA_TRY(vm_->start().wrap("start the VM"));
+    phase("vm_spawned");
+    auto agent = AgentClientResult(agent_client::AgentClient::connect(
+        qemu.agent_socket, std::chrono::seconds(config.agent.dial_timeout)));
+    if (!agent) {
+      auto error = std::move(agent).error().wrap("connect to the agent");
+      error.message += "\nconsole.log (last lines):\n" + file_tail(qemu.console_log, 30);
+      return error;
+    }
+    agent_.emplace(std::move(*agent));
+    phase("agent_ready");
+    // No stdin stream yet: run_until_exit is resumed in slices here and a
+    // stdin that reached EOF in one slice would be closed twice (see
+    // docs/architecture.md, Decisions).
+    streams_ = KATA_TRY(agent_->allocate_stdio(false, false));
+    KATA_TRY(agent_->create_container(params_.id, params_.guest_spec, streams_, false, rpc_timeout)
+                 .wrap("create the container in the VM"));
+    phase("container_created");
+    listener_ = KATA_TRY(listen_unix_socket(dir + "/" + monitor_socket_name).wrap("monitor socket"));
+    int flags = ::fcntl(listener_.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(listener_.get(), F_SETFL, flags | O_NONBLOCK) < 0)
+      return sys_error(errno, "monitor socket: set O_NONBLOCK");
+    return timings_;
+  }
+
+  // Serves commands and relays output until the container exits; its status.
+  int supervise(int out_fd, int err_fd) {
+    agent_client::HostStdio fds{-1, out_fd, err_fd};
+    while (true) {
+      if (int signal = pending_signal; signal != 0) {
+        pending_signal = 0;
+        if (auto sent = agent_->signal_process(params_.id, "", signal, false, rpc_timeout); !sent)
+          log_line("forward signal " + std::to_string(signal) + ": " + sent.error().message);
+      }
+      serve_commands();
+      auto status = agent_->run_until_exit(params_.id, "", streams_, fds, relay_slice);
+      if (status) return *status;
+      if (status.error().kind != ErrorKind::timeout) {
+        log_line("agent connection: " + status.error().message);
+        return 255;
+      }
+      if (!wait_request_) continue;
+      // A process_exited event that arrives while output is still queued in
+      // the last instant of a slice is consumed by that slice; the pending
+      // WaitProcess answer then tells the status, after a final drain.
+      auto waited = agent_->await_response(*wait_request_, 0ms);
+      if (!waited) {
+        if (waited.error().kind == ErrorKind::timeout) continue;
+        log_line("wait_process: " + waited.error().message);
+        wait_request_.reset();
+        continue;
+      }
+      auto drained = agent_->run_until_exit(params_.id, "", streams_, fds, 2s);
+      if (drained) return *drained;
+      if (waited->contains("status") && (*waited)["status"].is_number_integer())
+        return (*waited)["status"].get<int>();
+      return 255;
+    }
+  }
+
+  void shut_down() {
+    if (agent_) (void)agent_->destroy_sandbox(5s);
+    agent_.reset();
+    if (vm_) (void)vm_->stop(3s);
+    vm_.reset();
+  }
+
+ private:
+  using AgentClientResult = Result<agent_client::AgentClient>;
+
+  void serve_commands() {
+    while (true) {
+      int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN: nobody waiting
+      UniqueFd connection(fd);
+      auto line = read_line(connection.get(), 2s);
+      if (!line) continue;
+      auto command = decode_command(*line);
+      if (!command) {
+        reply(connection.get(), std::move(command).error());
+        continue;
+      }
+      reply(connection.get(), execute(*command));
+    }
+  }
+
+  Result<void> execute(const MonitorCommand& command) {
+    if (const auto* kill = std::get_if<KillCommand>(&command))
+      return agent_->signal_process(params_.id, "", kill->signal, kill->all, rpc_timeout);
+    if (started_) return make_error(ErrorKind::wrong_state, "cannot start a container that has already started");
+    KATA_TRY(agent_->start_container(params_.id, rpc_timeout));
+    started_ = true;
+    auto request = agent_->submit(agent_client::WaitProcess{params_.id, ""});
+    if (request) wait_request_ = *request;
+    return ok();
+  }
+
+  const MonitorParams& params_;
+  std::vector<BootPhase> timings_;
+  std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
+  std::optional<agent_client::AgentClient> agent_;
+  agent_client::StdioStreams streams_;
+  UniqueFd listener_;
+  bool started_ = false;
+  std::optional<agent_client::AgentClient::RequestId> wait_request_;
+};
+
+int monitor_main(const MonitorParams& params) {
+  UniqueFd report(params.report_fd);
+  UniqueFd out(dup_high(1));
+  UniqueFd err(dup_high(2));
+  auto send_report = [&](const Result<std::vector<BootPhase>>& outcome) {
+    (void)write_all(report.get(), encode_monitor_report(outcome) + "\n");
+    report.reset();
+  };
+  if (auto redirected = redirect_standard_fds(params.dir); !redirected) {
+    send_report(std::move(redirected).error().wrap("sandbox monitor"));
+    return 1;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  struct sigaction action {};
+  action.sa_handler = remember_signal;
+  ::sigemptyset(&action.sa_mask);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(signal, &action, nullptr);
+
+  Monitor monitor(params);
+  auto outcome = monitor.bring_up();
+  if (!outcome) {
+    // Stop the VM before reporting, so create's rollback finds nothing running.
+    log_line(outcome.error().message);
+    monitor.shut_down();
+    send_report(outcome);
+    return 1;
+  }
+  send_report(outcome);
+  int status = monitor.supervise(out.get(), err.get());
+  out.reset();
+  err.reset();
+  record_exit(params, status);
+  monitor.shut_down();
+  return status;
+}
+
+}  // namespace
+
+void run_sandbox_monitor(const MonitorParams& params) {
+  int status = monitor_main(params);
+  std::fflush(nullptr);
+  ::_exit(status & 0xff);
+}
+
+std::string encode_monitor_report(const Result<std::vector<BootPhase>>& outcome) {
+  if (!outcome) return encode_reply(Error(outcome.error()));
+  json timings = json::array();
+  for (const auto& phase : *outcome) timings.push_back({{"name", phase.name}, {"ms", phase.milliseconds}});
+  return json{{"ok", true}, {"timings", timings}}.dump();
+}
+
+Result<std::vector<BootPhase>> decode_monitor_report(std::string_view line) {
+  KATA_TRY(decode_reply(line));
+  json document = json::parse(line, nullptr, false);
+  std::vector<BootPhase> timings;
+  if (document.contains("timings") && document["timings"].is_array()) {
+    for (const auto& phase : document["timings"]) {
+      if (!phase.is_object() || !phase.contains("name") || !phase["name"].is_string() || !phase.contains("ms") ||
+          !phase["ms"].is_number())
+        return make_error(ErrorKind::protocol, "monitor report: malformed timing");
+      timings.push_back({phase["name"].get<std::string>(), phase["ms"].get<double>()});
+    }
+  }
+  return timings;
+}
+
+std::string file_tail(const std::string& path, std::size_t lines) {
+  auto text = read_file(path, 16U << 20);
+  if (!text) return "(" + text.error().message + ")\n";
+  std::vector<std::string> all;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string tail;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) tail += all[i] + "\n";
+  return tail;
+}
+
+}  // namespace kata::runtime

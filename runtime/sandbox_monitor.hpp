@@ -1,0 +1,53 @@
+#pragma once
+// The sandbox monitor: the process `create` forks, whose pid is the
+// container's pid for engines. It starts the VM (QEMU + virtiofsd as its
+// children, which die with it: parent-death signal), creates the container
+// through the agent, reports the outcome to `create` on a pipe, then serves
+// monitor.sock (start, kill) and relays the container's stdout/stderr to
+// the fds create inherited until the container exits, records the exit
+// status and exits with it.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "runtime/configuration.hpp"
+#include "runtime/container_record.hpp"
+
+namespace kata::runtime {
+
+/// What the monitor needs; all paths absolute.
+struct MonitorParams {
+  std::string id;
+  std::string state_root;   ///< --root, to record the exit status
+  std::string dir;          ///< the container dir (<root>/<id>)
+  Configuration config;
+  nlohmann::json guest_spec;  ///< spec rewritten to guest paths
+  int report_fd = -1;         ///< write end of create's report pipe
+};
+
+/// Socket and log names inside the container dir.
+inline constexpr const char* qmp_socket_name = "qmp.sock";
+inline constexpr const char* agent_socket_name = "agent.sock";
+inline constexpr const char* virtiofsd_socket_name = "virtiofsd.sock";
+inline constexpr const char* console_log_name = "console.log";
+/// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.
+inline constexpr const char* monitor_log_name = "monitor.log";
+
+/// Runs the monitor in the current (freshly forked) process and exits it
+/// with the container's status (or 1 when creation failed). Never returns.
+[[noreturn]] void run_sandbox_monitor(const MonitorParams& params);
+
+/// The report line for a successful creation with its boot timings.
+std::string encode_monitor_report(const Result<std::vector<BootPhase>>& outcome);
+/// Parses the report line; the monitor's error as is when creation failed.
+Result<std::vector<BootPhase>> decode_monitor_report(std::string_view line);
+
+/// The last `lines` lines of the text file `path` (console.log), or a note
+/// saying why there is none.
+std::string file_tail(const std::string& path, std::size_t lines);
+
+}  // namespace kata::runtime

@@ -1,0 +1,23 @@
+#include "runtime/container_id.hpp"
+#include "runtime/container_state.hpp"
+#include "runtime/lifecycle.hpp"
+#include "runtime/monitor_control.hpp"
+#include "runtime/verb_rules.hpp"
+
+namespace kata::runtime {
+
+using namespace std::chrono_literals;
+
+Result<void> start_container(StateStore& store, std::string_view id) {
+  KATA_TRY(validate_container_id(id));
+  auto lock = KATA_TRY(store.lock(id));
+  auto record = KATA_TRY(store.load(id));
+  auto current = refresh_status(record);
+  KATA_TRY(check_verb_allowed(LifecycleVerb::start, current.status, id));
+  std::string socket = record.monitor_socket.value_or(lock.dir() + "/" + monitor_socket_name);
+  KATA_TRY(send_monitor_command(socket, StartCommand{}, 90s).wrap("start"));
+  record.status = oci::Status::running;
+  return store.save(lock, record).wrap("save state");
+}
+
+}  // namespace kata::runtime

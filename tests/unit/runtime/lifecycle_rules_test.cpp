@@ -1,0 +1,179 @@
+// Pure pieces of the lifecycle: which verb may run in which status, the
+// pid-file format, the guest spec rewrite, the monitor's control lines and
+// mountinfo parsing.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "common/fs.hpp"
+#include "oci/spec.hpp"
+#include "runtime/bundle_rewrite.hpp"
+#include "runtime/monitor_control.hpp"
+#include "runtime/pid_file.hpp"
+#include "runtime/sandbox_monitor.hpp"
+#include "runtime/share_dir.hpp"
+#include "runtime/verb_rules.hpp"
+
+using namespace kata;
+using namespace kata::runtime;
+using oci::Status;
+
+namespace {
+
+oci::Spec spec_from(const std::string& json_text) {
+  auto spec = oci::parse_spec(json_text);
+  REQUIRE_MESSAGE(spec.ok(), (spec.ok() ? "" : spec.error().message));
+  return *spec;
+}
+
+std::string spec_text(const std::string& namespaces, const std::string& mounts = "[]", bool terminal = false) {
+  return R"({"ociVersion":"1.0.2","process":{"terminal":)" + std::string(terminal ? "true" : "false") +
+         R"(,"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"mounts":)" + mounts +
+         R"(,"linux":{"namespaces":)" + namespaces + R"(},"hooks":{"prestart":[{"path":"/bin/true"}]}})";
+}
+
+}  // namespace
+
+TEST_CASE("verb rules: start only from created, with runc's wording") {
+  CHECK(check_verb_allowed(LifecycleVerb::start, Status::created, "c").ok());
+  auto running = check_verb_allowed(LifecycleVerb::start, Status::running, "c");
+  REQUIRE_FALSE(running.ok());
+  CHECK(running.error().kind == ErrorKind::wrong_state);
+  CHECK(running.error().message == "cannot start a container that has already started");
+  auto stopped = check_verb_allowed(LifecycleVerb::start, Status::stopped, "c");
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.error().message == "cannot start a container that has stopped");
+}
+
+TEST_CASE("verb rules: kill needs a live container") {
+  for (auto status : {Status::created, Status::running, Status::paused})
+    CHECK(check_verb_allowed(LifecycleVerb::kill, status, "c").ok());
+  auto stopped = check_verb_allowed(LifecycleVerb::kill, Status::stopped, "c");
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.error().message == "container not running");
+}
+
+TEST_CASE("verb rules: delete without --force takes stopped and created, refuses running") {
+  CHECK(check_verb_allowed(LifecycleVerb::delete_plain, Status::stopped, "c").ok());
+  CHECK(check_verb_allowed(LifecycleVerb::delete_plain, Status::created, "c").ok());
+  auto running = check_verb_allowed(LifecycleVerb::delete_plain, Status::running, "abc");
+  REQUIRE_FALSE(running.ok());
+  CHECK(running.error().message == "cannot delete container abc that is not stopped: running");
+  CHECK(check_verb_allowed(LifecycleVerb::delete_force, Status::running, "c").ok());
+  CHECK(check_verb_allowed(LifecycleVerb::delete_force, Status::paused, "c").ok());
+  CHECK(delete_action(Status::stopped) == DeleteAction::cleanup);
+  CHECK(delete_action(Status::created) == DeleteAction::kill_then_cleanup);
+  CHECK(delete_action(Status::running) == DeleteAction::kill_then_cleanup);
+}
+
+TEST_CASE("pid file: decimal digits without newline, written atomically") {
+  CHECK(format_pid_file(12345) == "12345");
+  CHECK(format_pid_file(1) == "1");
+  std::string dir = (std::filesystem::temp_directory_path() / "kata-pidfile-XXXXXX").string();
+  REQUIRE(::mkdtemp(dir.data()) != nullptr);
+  std::string path = dir + "/pid";
+  REQUIRE(write_pid_file(path, 4242).ok());
+  auto text = read_file(path, 100);
+  REQUIRE(text.ok());
+  CHECK(*text == "4242");
+  REQUIRE(write_pid_file(path, 7).ok());  // replaces
+  CHECK(*read_file(path, 100) == "7");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("VM compatibility: host network, terminals and preserved fds are refused") {
+  auto no_netns = spec_from(spec_text(R"([{"type":"pid"},{"type":"mount"}])"));
+  auto refused = check_vm_compatible(no_netns, {});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message == "kata cannot share the host network namespace with a VM");
+
+  auto with_netns = spec_from(spec_text(R"([{"type":"pid"},{"type":"network"}])"));
+  CHECK(check_vm_compatible(with_netns, {}).ok());
+
+  auto fds = check_vm_compatible(with_netns, {false, 2});
+  REQUIRE_FALSE(fds.ok());
+  CHECK(fds.error().kind == ErrorKind::unsupported);
+  CHECK(fds.error().message.find("--preserve-fds") != std::string::npos);
+
+  auto console = check_vm_compatible(with_netns, {true, 0});
+  REQUIRE_FALSE(console.ok());
+  CHECK(console.error().message == "terminal not supported yet");
+  auto terminal = check_vm_compatible(spec_from(spec_text(R"([{"type":"network"}])", "[]", true)), {});
+  REQUIRE_FALSE(terminal.ok());
+  CHECK(terminal.error().message == "terminal not supported yet");
+}
+
+TEST_CASE("guest rewrite: root and bind sources move to the share layout, hooks stay on the host") {
+  std::string mounts = R"([{"destination":"/proc","type":"proc","source":"proc"},
+    {"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","ro"]},
+    {"destination":"/etc/hosts","source":"hosts","options":["bind"]}])";
+  auto spec = spec_from(spec_text(R"([{"type":"network"}])", mounts));
+  auto guest = rewrite_for_guest(spec, "web", "/b");
+  REQUIRE(guest.ok());
+  CHECK(guest->spec["root"]["path"] == "/run/kata-containers/shared/web/rootfs");
+  CHECK(guest->spec["mounts"][0]["source"] == "proc");
+  CHECK(guest->spec["mounts"][1]["source"] == "/run/kata-containers/shared/web/mounts/1");
+  CHECK(guest->spec["mounts"][1]["options"] == nlohmann::json::array({"rbind", "ro"}));
+  CHECK(guest->spec["mounts"][2]["source"] == "/run/kata-containers/shared/web/mounts/2");
+  CHECK_FALSE(guest->spec.contains("hooks"));
+  REQUIRE(guest->mounts.size() == 3);
+  CHECK(guest->mounts[0] == ShareMount{"/b/rootfs", "web/rootfs"});
+  CHECK(guest->mounts[1] == ShareMount{"/srv/data", "web/mounts/1"});
+  CHECK(guest->mounts[2] == ShareMount{"/b/hosts", "web/mounts/2"});
+  // The caller's spec is untouched.
+  CHECK(spec.root->path == "rootfs");
+}
+
+TEST_CASE("monitor control lines round-trip, bad ones are refused") {
+  auto start = decode_command(encode_command(StartCommand{}));
+  REQUIRE(start.ok());
+  CHECK(std::holds_alternative<StartCommand>(*start));
+  auto kill = decode_command(encode_command(KillCommand{9, true}));
+  REQUIRE(kill.ok());
+  REQUIRE(std::holds_alternative<KillCommand>(*kill));
+  CHECK(std::get<KillCommand>(*kill) == KillCommand{9, true});
+  CHECK_FALSE(decode_command(R"({"op":"kill","signal":0})").ok());
+  CHECK_FALSE(decode_command(R"({"op":"kill","signal":"9"})").ok());
+  CHECK_FALSE(decode_command(R"({"op":"reboot"})").ok());
+  CHECK_FALSE(decode_command("garbage").ok());
+
+  CHECK(decode_reply(encode_reply(ok())).ok());
+  auto failed = decode_reply(encode_reply(make_error(ErrorKind::wrong_state, "nope")));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().kind == ErrorKind::wrong_state);
+  CHECK(failed.error().message == "nope");
+  CHECK_FALSE(decode_reply("{}").ok());
+}
+
+TEST_CASE("monitor report carries boot timings or the failing step") {
+  std::vector<BootPhase> phases{{"vm_spawned", 12.5}, {"agent_ready", 3000}};
+  auto decoded = decode_monitor_report(encode_monitor_report(phases));
+  REQUIRE(decoded.ok());
+  CHECK(*decoded == phases);
+  auto failed = decode_monitor_report(encode_monitor_report(make_error(ErrorKind::timeout, "connect to the agent: x")));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().kind == ErrorKind::timeout);
+  CHECK(failed.error().message == "connect to the agent: x");
+}
+
+TEST_CASE("mountinfo: mount points below a dir, deepest first, escapes decoded") {
+  std::string mountinfo =
+      "22 1 0:21 / /run rw - tmpfs tmpfs rw\n"
+      "30 22 8:1 /b/rootfs /run/kata/c1/share/c1/rootfs rw - ext4 /dev/sda1 rw\n"
+      "31 30 0:5 / /run/kata/c1/share/c1/rootfs/proc rw - proc proc rw\n"
+      "32 22 8:1 /x /run/kata/c10/share rw - ext4 /dev/sda1 rw\n"
+      "33 22 8:1 /y /run/kata/c1/share/c1/mounts/my\\040dir rw - ext4 /dev/sda1 rw\n";
+  auto points = mount_points_below(mountinfo, "/run/kata/c1");
+  REQUIRE(points.size() == 3);
+  auto at = [&](const std::string& point) {
+    return std::find(points.begin(), points.end(), point) - points.begin();
+  };
+  CHECK(at("/run/kata/c1/share/c1/mounts/my dir") < 3);
+  // A mount nested in another comes off first.
+  CHECK(at("/run/kata/c1/share/c1/rootfs/proc") < at("/run/kata/c1/share/c1/rootfs"));
+  CHECK(at("/run/kata/c1/share/c1/rootfs") < 3);
+}
