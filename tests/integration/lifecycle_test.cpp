@@ -1,0 +1,347 @@
+// The container lifecycle through the built `kata` binary, black-box (label
+// `vm`): run in the foreground, create/state/start/delete, kill, delete of a
+// created container, and the errors that must leave nothing behind. Each
+// container boots its own VM (about 4 s under TCG); five boots in all.
+// Needs root (bind mounts, virtiofsd).
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fs.hpp"
+#include "tests/support/busybox_rootfs.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace kata;
+using namespace kata::test_support;
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_or_empty(const std::string& path) {
+  auto text = read_file(path, 16U << 20);
+  return text ? *text : std::string();
+}
+
+struct KataResult {
+  int status = -1;  // exit code, 128+signal, or -1 when it had to be killed
+  std::string out;
+  std::string err;
+};
+
+/// Runs `kata <args>` with stdin /dev/null and stdout/stderr in files (a pipe
+/// would stay open as long as a container's monitor holds it).
+KataResult run_kata(const std::string& work, const std::vector<std::string>& args,
+                    std::chrono::seconds timeout = 180s) {
+  static int serial = 0;
+  std::string out_path = work + "/out." + std::to_string(++serial);
+  std::string err_path = work + "/err." + std::to_string(serial);
+  std::vector<std::string> argv{KATA_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) ::_exit(127);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> raw;
+    for (auto& arg : argv) raw.push_back(arg.data());
+    raw.push_back(nullptr);
+    ::execv(raw[0], raw.data());
+    ::_exit(127);
+  }
+  KataResult result;
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      status = -1;
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  if (status != -1) result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_or_empty(out_path);
+  result.err = read_or_empty(err_path);
+  return result;
+}
+
+std::string describe(const KataResult& result) {
+  return "exit " + std::to_string(result.status) + "\nstdout: " + result.out + "\nstderr: " + result.err;
+}
+
+bool all_digits(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+/// Processes whose command line names `needle` (QEMU, virtiofsd of a root).
+std::vector<std::string> processes_naming(const std::string& needle) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (!all_digits(name) || name == std::to_string(::getpid())) continue;
+    auto cmdline = read_file(entry.path().string() + "/cmdline", 1U << 20);
+    if (cmdline && cmdline->find(needle) != std::string::npos) found.push_back(name);
+  }
+  return found;
+}
+
+/// mountinfo lines whose mount point is under `dir`.
+std::vector<std::string> mounts_under(const std::string& dir) {
+  std::vector<std::string> found;
+  auto info = read_or_empty("/proc/self/mountinfo");
+  std::size_t start = 0;
+  while (start < info.size()) {
+    auto end = info.find('\n', start);
+    std::string line = info.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (line.find(" " + dir + "/") != std::string::npos) found.push_back(line);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return found;
+}
+
+/// A state root, a configuration pointing at the build tree's guest, and
+/// bundles made from `kata spec` with a busybox rootfs.
+class Lifecycle {
+ public:
+  Lifecycle() {
+    REQUIRE_FALSE(work_.path().empty());
+    root_ = work_.path() + "/root";
+    config_ = work_.path() + "/configuration.toml";
+    std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" +
+                       KATA_GUEST_KERNEL + "\"\ninitrd = \"" + KATA_GUEST_INITRD + "\"\nvirtio_fs_daemon = \"" +
+                       KATA_VIRTIOFSD + "\"\n[agent.kata]\ndial_timeout = 120\n";
+    REQUIRE(write_file_atomic(config_, toml).ok());
+  }
+
+  /// Runs kata with this root and configuration.
+  KataResult kata(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--root", root_, "--config", config_});
+    return run_kata(work_.path(), args);
+  }
+
+  /// A bundle whose process runs `args`.
+  std::string bundle(const std::string& name, const std::vector<std::string>& args) {
+    std::string dir = work_.path() + "/" + name;
+    fs::create_directories(dir);
+    auto spec = run_kata(work_.path(), {"spec", "-b", dir});
+    REQUIRE_MESSAGE(spec.status == 0, describe(spec));
+    auto text = read_file(dir + "/config.json", 1U << 20);
+    REQUIRE(text.ok());
+    json config = json::parse(*text);
+    config["process"]["args"] = args;
+    config["process"]["terminal"] = false;
+    // Keep a network namespace entry: without one the spec asks for the host network.
+    bool has_network = false;
+    for (const auto& ns : config["linux"]["namespaces"]) has_network |= ns["type"] == "network";
+    if (!has_network) config["linux"]["namespaces"].push_back({{"type", "network"}});
+    REQUIRE(write_file_atomic(dir + "/config.json", config.dump(2)).ok());
+    REQUIRE(make_busybox_rootfs(dir + "/rootfs").ok());
+    return dir;
+  }
+
+  json state(const std::string& id) {
+    auto result = kata({"state", id});
+    REQUIRE_MESSAGE(result.status == 0, describe(result));
+    return json::parse(result.out);
+  }
+
+  /// Polls `kata state` until the container is stopped (or `limit` passes).
+  json wait_stopped(const std::string& id, std::chrono::seconds limit = 60s) {
+    json current;
+    for (auto deadline = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < deadline;) {
+      current = state(id);
+      if (current["status"] == "stopped") break;
+      std::this_thread::sleep_for(200ms);
+    }
+    return current;
+  }
+
+  /// kata's private record of `id` (state.json).
+  json record(const std::string& id) {
+    auto text = read_file(root_ + "/" + id + "/state.json", 1U << 20);
+    REQUIRE(text.ok());
+    return json::parse(*text);
+  }
+
+  /// Nothing of container `id` is left: state dir, processes, mounts.
+  void check_gone(const std::string& id) {
+    std::string dir = root_ + "/" + id;
+    CHECK_FALSE(fs::exists(dir));
+    // QEMU and virtiofsd die with their monitor; give the kernel a moment.
+    std::vector<std::string> left;
+    for (int i = 0; i < 50; ++i) {
+      left = processes_naming(dir + "/");
+      if (left.empty()) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    CHECK_MESSAGE(left.empty(), "processes still naming " << dir << ": " << left.size());
+    CHECK(mounts_under(root_).empty());
+  }
+
+  const std::string& root() const { return root_; }
+  const std::string& work() const { return work_.path(); }
+
+ private:
+  TempDir work_{"kata-lifecycle"};
+  std::string root_;
+  std::string config_;
+};
+
+}  // namespace
+
+TEST_CASE("run in the foreground prints the output and exits with the container's status") {
+  Lifecycle lifecycle;
+  auto hello = lifecycle.bundle("hello", {"/bin/echo", "hello"});
+  auto result = lifecycle.kata({"run", "-b", hello, "hello"});
+  CHECK_MESSAGE(result.status == 0, describe(result));
+  CHECK(result.out == "hello\n");
+  lifecycle.check_gone("hello");
+
+  auto exit42 = lifecycle.bundle("exit42", {"/bin/sh", "-c", "exit 42"});
+  auto failed = lifecycle.kata({"run", "-b", exit42, "exit42"});
+  CHECK_MESSAGE(failed.status == 42, describe(failed));
+  lifecycle.check_gone("exit42");
+}
+
+TEST_CASE("create, state, start, state, delete") {
+  Lifecycle lifecycle;
+  auto bundle = lifecycle.bundle("steps", {"/bin/echo", "hello"});
+  std::string pid_file = lifecycle.work() + "/steps.pid";
+  auto created = lifecycle.kata({"create", "-b", bundle, "--pid-file", pid_file, "steps"});
+  REQUIRE_MESSAGE(created.status == 0, describe(created));
+  CHECK(created.out.empty());  // the container has not run yet
+
+  auto pid_text = read_file(pid_file, 100);
+  REQUIRE(pid_text.ok());
+  CHECK(all_digits(*pid_text));  // digits, no newline
+  auto state = lifecycle.state("steps");
+  CHECK(state["status"] == "created");
+  CHECK(std::to_string(state["pid"].get<long long>()) == *pid_text);
+  CHECK(state["bundle"] == bundle);
+  CHECK(lifecycle.record("steps")["kata"]["boot_timings"].size() == 3);
+
+  auto again = lifecycle.kata({"create", "-b", bundle, "steps"});
+  CHECK(again.status == 1);
+  CHECK(again.err.find("exists") != std::string::npos);
+
+  auto started = lifecycle.kata({"start", "steps"});
+  REQUIRE_MESSAGE(started.status == 0, describe(started));
+  auto stopped = lifecycle.wait_stopped("steps");
+  CHECK(stopped["status"] == "stopped");
+  CHECK(stopped["pid"] == 0);
+  CHECK(lifecycle.record("steps")["kata"]["exit_status"] == 0);
+  // The monitor relayed the output to the stdout create was given.
+  bool saw_hello = false;
+  for (const auto& entry : fs::directory_iterator(lifecycle.work())) {
+    if (entry.path().filename().string().rfind("out.", 0) == 0 && read_or_empty(entry.path().string()) == "hello\n")
+      saw_hello = true;
+  }
+  CHECK(saw_hello);
+
+  auto restart = lifecycle.kata({"start", "steps"});
+  CHECK(restart.status == 1);
+  CHECK(restart.err.find("cannot start a container that has stopped") != std::string::npos);
+  auto kill_stopped = lifecycle.kata({"kill", "steps", "9"});
+  CHECK(kill_stopped.status == 1);
+  CHECK(kill_stopped.err.find("container not running") != std::string::npos);
+
+  auto deleted = lifecycle.kata({"delete", "steps"});
+  CHECK_MESSAGE(deleted.status == 0, describe(deleted));
+  lifecycle.check_gone("steps");
+}
+
+TEST_CASE("kill of a running container stops it and records 128+signal; running refuses delete") {
+  Lifecycle lifecycle;
+  auto bundle = lifecycle.bundle("sleeper", {"/bin/sleep", "100"});
+  auto created = lifecycle.kata({"create", "-b", bundle, "sleeper"});
+  REQUIRE_MESSAGE(created.status == 0, describe(created));
+  auto started = lifecycle.kata({"start", "sleeper"});
+  REQUIRE_MESSAGE(started.status == 0, describe(started));
+  CHECK(lifecycle.state("sleeper")["status"] == "running");
+
+  auto refused = lifecycle.kata({"delete", "sleeper"});
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("cannot delete container sleeper that is not stopped: running") != std::string::npos);
+
+  auto killed = lifecycle.kata({"kill", "sleeper", "9"});
+  CHECK_MESSAGE(killed.status == 0, describe(killed));
+  auto stopped = lifecycle.wait_stopped("sleeper");
+  CHECK(stopped["status"] == "stopped");
+  CHECK(lifecycle.record("sleeper")["kata"]["exit_status"] == 137);
+
+  auto deleted = lifecycle.kata({"delete", "sleeper"});
+  CHECK_MESSAGE(deleted.status == 0, describe(deleted));
+  lifecycle.check_gone("sleeper");
+}
+
+TEST_CASE("delete of a created container works without --force") {
+  Lifecycle lifecycle;
+  auto bundle = lifecycle.bundle("waiting", {"/bin/echo", "never"});
+  auto created = lifecycle.kata({"create", "-b", bundle, "waiting"});
+  REQUIRE_MESSAGE(created.status == 0, describe(created));
+  REQUIRE(lifecycle.state("waiting")["status"] == "created");
+  auto deleted = lifecycle.kata({"delete", "waiting"});
+  CHECK_MESSAGE(deleted.status == 0, describe(deleted));
+  lifecycle.check_gone("waiting");
+}
+
+TEST_CASE("errors: missing containers and bad bundles leave nothing behind") {
+  Lifecycle lifecycle;
+  auto missing = lifecycle.kata({"delete", "nosuch"});
+  CHECK(missing.status == 1);
+  CHECK(missing.err.find("does not exist") != std::string::npos);
+  auto forced = lifecycle.kata({"delete", "--force", "nosuch"});
+  CHECK_MESSAGE(forced.status == 0, describe(forced));
+
+  std::string empty = lifecycle.work() + "/empty-bundle";
+  fs::create_directories(empty);
+  auto no_config = lifecycle.kata({"create", "-b", empty, "noconfig"});
+  CHECK(no_config.status == 1);
+  CHECK(no_config.err.find("config.json") != std::string::npos);
+  CHECK_FALSE(fs::exists(lifecycle.root() + "/noconfig"));
+
+  std::string invalid = lifecycle.bundle("invalid", {"/bin/true"});
+  REQUIRE(write_file_atomic(invalid + "/config.json", R"({"ociVersion":"1.0.2","process":{"cwd":"relative"}})").ok());
+  auto bad_spec = lifecycle.kata({"create", "-b", invalid, "invalid"});
+  CHECK(bad_spec.status == 1);
+  CHECK(bad_spec.err.find("config.json") != std::string::npos);
+  CHECK_FALSE(fs::exists(lifecycle.root() + "/invalid"));
+
+  std::string host_net = lifecycle.bundle("hostnet", {"/bin/true"});
+  auto text = read_file(host_net + "/config.json", 1U << 20);
+  REQUIRE(text.ok());
+  json config = json::parse(*text);
+  json namespaces = json::array();
+  for (const auto& ns : config["linux"]["namespaces"])
+    if (ns["type"] != "network") namespaces.push_back(ns);
+  config["linux"]["namespaces"] = namespaces;
+  REQUIRE(write_file_atomic(host_net + "/config.json", config.dump()).ok());
+  auto refused = lifecycle.kata({"create", "-b", host_net, "hostnet"});
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("kata cannot share the host network namespace with a VM") != std::string::npos);
+  CHECK_FALSE(fs::exists(lifecycle.root() + "/hostnet"));
+}
