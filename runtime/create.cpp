@@ -88,7 +88,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   }
   monitor.emplace(pid);
   report_write.reset();
-  auto timings = KATA_TRY(await_report(report_read.get(), params.config).wrap("create"));
+  auto timings = KATA_TRY(await_report(report_read.get(), params.config));
 
   ContainerRecord record;
   record.oci_version = spec.oci_version;

@@ -324,7 +324,10 @@ std::string file_tail(const std::string& path, std::size_t lines) {
   if (!text) return "(" + text.error().message + ")\n";
   std::vector<std::string> all;
   std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) all.push_back(line);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // serial consoles end lines with CRLF
+    all.push_back(line);
+  }
   std::string tail;
   for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) tail += all[i] + "\n";
   return tail;
