@@ -103,7 +103,7 @@ class Monitor {
   explicit Monitor(const MonitorParams& params) : params_(params) {}
 
   // Everything up to the report; the error names the failing step.
-  Result<std::vector<BootPhase>> bring_up() {
+  Result<std::vector<BootPhase>> bring_up(bool with_stdin) {
     auto begin = Clock::now();
     auto phase = [&](const char* name) {
       timings_.push_back({name, std::chrono::duration<double, std::milli>(Clock::now() - begin).count()});
@@ -157,10 +157,7 @@ class Monitor {
     }
     agent_.emplace(std::move(*agent));
     phase("agent_ready");
-    // No stdin stream yet: run_until_exit is resumed in slices here and a
-    // stdin that reached EOF in one slice would be closed twice (see
-    // docs/architecture.md, Decisions).
-    streams_ = KATA_TRY(agent_->allocate_stdio(false, false));
+    streams_ = KATA_TRY(agent_->allocate_stdio(with_stdin, false));
     KATA_TRY(agent_->create_container(params_.id, params_.guest_spec, streams_, false, rpc_timeout)
                  .wrap("create the container in the VM"));
     phase("container_created");
@@ -172,17 +169,30 @@ class Monitor {
   }
 
   // Serves commands and relays output until the container exits; its status.
-  int supervise(int out_fd, int err_fd) {
-    agent_client::HostStdio fds{-1, out_fd, err_fd};
+  int supervise(int in_fd, int out_fd, int err_fd) {
+    agent_client::HostStdio fds{in_fd, out_fd, err_fd};
     while (true) {
+      // run_until_exit runs in slices here. The slice that reads EOF from
+      // stdin closes the stream and forgets it; the next slice then fails
+      // with not_found for it, and from then on the slices run without stdin.
+      agent_client::StdioStreams slice_streams = streams_;
+      if (!stdin_open_) {
+        slice_streams.stdin_id = 0;
+        fds.stdin_fd = -1;
+      }
       if (int signal = pending_signal; signal != 0) {
         pending_signal = 0;
         if (auto sent = agent_->signal_process(params_.id, "", signal, false, rpc_timeout); !sent)
           log_line("forward signal " + std::to_string(signal) + ": " + sent.error().message);
       }
       serve_commands();
-      auto status = agent_->run_until_exit(params_.id, "", streams_, fds, relay_slice);
+      auto status = agent_->run_until_exit(params_.id, "", slice_streams, fds, relay_slice);
       if (status) return *status;
+      if (status.error().kind == ErrorKind::not_found && stdin_open_ &&
+          status.error().message.find("no outbound stream") != std::string::npos) {
+        stdin_open_ = false;
+        continue;
+      }
       if (status.error().kind != ErrorKind::timeout) {
         log_line("agent connection: " + status.error().message);
         return 255;
@@ -198,7 +208,9 @@ class Monitor {
         wait_request_.reset();
         continue;
       }
-      auto drained = agent_->run_until_exit(params_.id, "", streams_, fds, 2s);
+      slice_streams.stdin_id = 0;  // the process is gone: its stdin no longer matters
+      fds.stdin_fd = -1;
+      auto drained = agent_->run_until_exit(params_.id, "", slice_streams, fds, 2s);
       if (drained) return *drained;
       if (waited->contains("status") && (*waited)["status"].is_number_integer())
         return (*waited)["status"].get<int>();
@@ -250,11 +262,13 @@ class Monitor {
   agent_client::StdioStreams streams_;
   UniqueFd listener_;
   bool started_ = false;
+  bool stdin_open_ = true;  // the stdin stream (if any) has not been closed yet
   std::optional<agent_client::AgentClient::RequestId> wait_request_;
 };
 
 int monitor_main(const MonitorParams& params) {
   UniqueFd report(params.report_fd);
+  UniqueFd in(dup_high(0));
   UniqueFd out(dup_high(1));
   UniqueFd err(dup_high(2));
   auto send_report = [&](const Result<std::vector<BootPhase>>& outcome) {
@@ -272,7 +286,7 @@ int monitor_main(const MonitorParams& params) {
   for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(signal, &action, nullptr);
 
   Monitor monitor(params);
-  auto outcome = monitor.bring_up();
+  auto outcome = monitor.bring_up(in.get() >= 0);
   if (!outcome) {
     // Stop the VM before reporting, so create's rollback finds nothing running.
     log_line(outcome.error().message);
@@ -281,7 +295,8 @@ int monitor_main(const MonitorParams& params) {
     return 1;
   }
   send_report(outcome);
-  int status = monitor.supervise(out.get(), err.get());
+  int status = monitor.supervise(in.get(), out.get(), err.get());
+  in.reset();
   out.reset();
   err.reset();
   record_exit(params, status);

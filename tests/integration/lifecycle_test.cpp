@@ -1,7 +1,7 @@
 // The container lifecycle through the built `kata` binary, black-box (label
 // `vm`): run in the foreground, create/state/start/delete, kill, delete of a
 // created container, and the errors that must leave nothing behind. Each
-// container boots its own VM (about 3 s under TCG); eight boots in all.
+// container boots its own VM (about 3 s under TCG); nine boots in all.
 // Needs root (bind mounts, virtiofsd).
 
 #include <doctest/doctest.h>
@@ -43,10 +43,10 @@ struct KataResult {
   std::string err;
 };
 
-/// Runs `kata <args>` with stdin /dev/null and stdout/stderr in files (a pipe
+/// Runs `kata <args>` with stdin from `stdin_path` and stdout/stderr in files (a pipe
 /// would stay open as long as a container's monitor holds it).
 KataResult run_kata(const std::string& work, const std::vector<std::string>& args,
-                    std::chrono::seconds timeout = 180s) {
+                    const std::string& stdin_path = "/dev/null", std::chrono::seconds timeout = 180s) {
   static int serial = 0;
   std::string out_path = work + "/out." + std::to_string(++serial);
   std::string err_path = work + "/err." + std::to_string(serial);
@@ -55,7 +55,7 @@ KataResult run_kata(const std::string& work, const std::vector<std::string>& arg
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
+    int in = ::open(stdin_path.c_str(), O_RDONLY);
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0) ::_exit(127);
@@ -138,9 +138,10 @@ class Lifecycle {
   }
 
   /// Runs kata with this root and configuration (or `config`).
-  KataResult kata(std::vector<std::string> args, const std::string& config = "") {
+  KataResult kata(std::vector<std::string> args, const std::string& config = "",
+                  const std::string& stdin_path = "/dev/null") {
     args.insert(args.begin(), {"--root", root_, "--config", config.empty() ? config_ : config});
-    return run_kata(work_.path(), args);
+    return run_kata(work_.path(), args, stdin_path);
   }
 
   /// A configuration file like the default one but with `kernel`, `initrd`
@@ -236,6 +237,15 @@ TEST_CASE("run in the foreground prints the output and exits with the container'
   auto failed = lifecycle.kata({"run", "-b", exit42, "exit42"});
   CHECK_MESSAGE(failed.status == 42, describe(failed));
   lifecycle.check_gone("exit42");
+
+  // stdin reaches the container, and its EOF too (cat ends).
+  std::string input = lifecycle.work() + "/input";
+  REQUIRE(write_file_atomic(input, "line one\nline two\n").ok());
+  auto cat = lifecycle.bundle("cat", {"/bin/sh", "-c", "cat; echo done"});
+  auto piped = lifecycle.kata({"run", "-b", cat, "cat"}, "", input);
+  CHECK_MESSAGE(piped.status == 0, describe(piped));
+  CHECK(piped.out == "line one\nline two\ndone\n");
+  lifecycle.check_gone("cat");
 }
 
 TEST_CASE("create, state, start, state, delete") {
