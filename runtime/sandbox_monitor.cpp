@@ -126,9 +126,17 @@ class Monitor {
     qemu.kernel_params = config.hypervisor.kernel_params;
     qemu.debug = config.hypervisor.enable_debug;
     qemu.console_log = dir + "/" + console_log_name;
-    qemu.qmp_socket = dir + "/" + qmp_socket_name;
-    qemu.agent_socket = dir + "/" + agent_socket_name;
-    qemu.virtiofs_socket = dir + "/" + virtiofsd_socket_name;
+    // QEMU binds and connects its unix sockets by path, and sun_path holds
+    // only 108 bytes: a long --root or ID would not fit. The monitor runs in
+    // the container dir (QEMU inherits it), so a name relative to it works.
+    if (::chdir(dir.c_str()) < 0) return sys_error(errno, "chdir {}", dir);
+    auto socket_path = [&](const char* name) {
+      std::string full = dir + "/" + name;
+      return full.size() < 100 ? full : std::string(name);
+    };
+    qemu.qmp_socket = socket_path(qmp_socket_name);
+    qemu.agent_socket = socket_path(agent_socket_name);
+    qemu.virtiofs_socket = socket_path(virtiofsd_socket_name);
     hypervisor::qemu::VirtiofsdConfig virtiofsd;
     virtiofsd.binary = config.hypervisor.virtio_fs_daemon;
     virtiofsd.shared_dir = dir + "/share";
