@@ -8,6 +8,7 @@
 #include "oci/spec.hpp"
 #include "runtime/bundle_rewrite.hpp"
 #include "runtime/container_id.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
 #include "runtime/monitor_control.hpp"
@@ -108,6 +109,16 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.agent_socket = dir + "/" + agent_socket_name;
   record.virtiofsd_socket = dir + "/" + virtiofsd_socket_name;
   record.boot_timings = std::move(timings);
+  if (spec.hooks) {
+    // The container exists in the guest and waits at its start barrier:
+    // the point where runc runs these, with status "creating".
+    auto creating = record;
+    creating.status = oci::Status::creating;
+    auto state_json = oci::to_json(to_oci_state(creating)).dump();
+    KATA_TRY(run_hooks(spec.hooks->prestart, "prestart", state_json));
+    KATA_TRY(run_hooks(spec.hooks->create_runtime, "createRuntime", state_json));
+    KATA_TRY(run_hooks(spec.hooks->create_container, "createContainer", state_json));
+  }
   KATA_TRY(store.save(lock, record).wrap("save state"));
   // Last: engines take the pid file's appearance to mean "created".
   if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, pid));

@@ -1,4 +1,6 @@
+#include "oci/spec.hpp"
 #include "runtime/container_id.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/container_state.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
@@ -25,7 +27,16 @@ Result<void> delete_container(StateStore& store, std::string_view id, bool force
   // No state.json under the lock: a create that died half way; clean up what it left.
   KATA_TRY(kill_processes_naming(lock.dir(), 10s).wrap("kill the VM"));
   KATA_TRY(unmount_below(lock.dir()).wrap("unmount the share"));
-  return store.remove(lock);
+  KATA_TRY(store.remove(lock));
+  if (record) {
+    // poststop runs once the container is gone; failures are warnings.
+    auto stopped = *record;
+    stopped.status = oci::Status::stopped;
+    stopped.pid = 0;
+    if (auto spec = oci::load_bundle_spec(record->bundle); spec && spec->hooks)
+      run_hooks_warn(spec->hooks->poststop, "poststop", oci::to_json(to_oci_state(stopped)).dump());
+  }
+  return ok();
 }
 
 }  // namespace kata::runtime

@@ -1,4 +1,6 @@
+#include "oci/spec.hpp"
 #include "runtime/container_id.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/container_state.hpp"
 #include "runtime/lifecycle.hpp"
 #include "runtime/monitor_control.hpp"
@@ -17,7 +19,12 @@ Result<void> start_container(StateStore& store, std::string_view id) {
   std::string socket = record.monitor_socket.value_or(lock.dir() + "/" + monitor_socket_name);
   KATA_TRY(send_monitor_command(socket, StartCommand{}, 90s).wrap("start"));
   record.status = oci::Status::running;
-  return store.save(lock, record).wrap("save state");
+  KATA_TRY(store.save(lock, record).wrap("save state"));
+  // poststart failures are warnings (runtime-spec); the bundle is re-read
+  // because the record keeps no spec.
+  if (auto spec = oci::load_bundle_spec(record.bundle); spec && spec->hooks)
+    run_hooks_warn(spec->hooks->poststart, "poststart", oci::to_json(to_oci_state(record)).dump());
+  return ok();
 }
 
 }  // namespace kata::runtime

@@ -254,6 +254,21 @@ TEST_CASE("run in the foreground prints the output and exits with the container'
 TEST_CASE("create, state, start, state, delete") {
   Lifecycle lifecycle;
   auto bundle = lifecycle.bundle("steps", {"/bin/echo", "hello"});
+  // Host hooks that save the state they are given.
+  {
+    auto text = read_file(bundle + "/config.json", 1U << 20);
+    REQUIRE(text.ok());
+    json config = json::parse(*text);
+    for (const char* kind : {"prestart", "poststart", "poststop"}) {
+      std::string script = "cat > " + lifecycle.work() + "/hook-" + kind;
+      config["hooks"][kind] = json::array({{{"path", "/bin/sh"}, {"args", {"sh", "-c", script}}}});
+    }
+    REQUIRE(write_file_atomic(bundle + "/config.json", config.dump()).ok());
+  }
+  auto hook_state = [&](const std::string& kind) {
+    auto text = read_file(lifecycle.work() + "/hook-" + kind, 1U << 20);
+    return text ? json::parse(*text, nullptr, false) : json();
+  };
   std::string pid_file = lifecycle.work() + "/steps.pid";
   auto created = lifecycle.kata({"create", "-b", bundle, "--pid-file", pid_file, "steps"});
   REQUIRE_MESSAGE(created.status == 0, describe(created));
@@ -267,6 +282,9 @@ TEST_CASE("create, state, start, state, delete") {
   CHECK(std::to_string(state["pid"].get<long long>()) == *pid_text);
   CHECK(state["bundle"] == bundle);
   CHECK(lifecycle.record("steps")["kata"]["boot_timings"].size() == 3);
+  CHECK(hook_state("prestart")["status"] == "creating");
+  CHECK(hook_state("prestart")["id"] == "steps");
+  CHECK(hook_state("prestart")["pid"] == state["pid"]);
 
   auto again = lifecycle.kata({"create", "-b", bundle, "steps"});
   CHECK(again.status == 1);
@@ -274,6 +292,7 @@ TEST_CASE("create, state, start, state, delete") {
 
   auto started = lifecycle.kata({"start", "steps"});
   REQUIRE_MESSAGE(started.status == 0, describe(started));
+  CHECK(hook_state("poststart")["status"] == "running");
   auto stopped = lifecycle.wait_stopped("steps");
   CHECK(stopped["status"] == "stopped");
   CHECK(stopped["pid"] == 0);
@@ -295,6 +314,7 @@ TEST_CASE("create, state, start, state, delete") {
 
   auto deleted = lifecycle.kata({"delete", "steps"});
   CHECK_MESSAGE(deleted.status == 0, describe(deleted));
+  CHECK(hook_state("poststop")["status"] == "stopped");
   lifecycle.check_gone("steps");
 }
 
