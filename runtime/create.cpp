@@ -77,6 +77,9 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   UniqueFd report_read(report_pipe[0]);
   UniqueFd report_write(report_pipe[1]);
   MonitorParams monitor_params{params.id, store.root(), dir, params.config, guest.spec, report_write.get()};
+  // The monitor is this process forked without exec: kata is
+  // single-threaded here (no logging or other threads exist), so the child
+  // may go on using the heap, spdlog and the rest as the parent would.
   pid_t pid = ::fork();
   if (pid < 0) return sys_error(errno, "fork the sandbox monitor");
   if (pid == 0) {

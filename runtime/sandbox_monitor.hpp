@@ -29,10 +29,13 @@ struct MonitorParams {
   int report_fd = -1;         ///< write end of create's report pipe
 };
 
-/// Socket and log names inside the container dir.
+/// QEMU's QMP socket, inside the container dir.
 inline constexpr const char* qmp_socket_name = "qmp.sock";
+/// The socket QEMU serves the agent's virtio-serial port on.
 inline constexpr const char* agent_socket_name = "agent.sock";
+/// virtiofsd's vhost-user socket.
 inline constexpr const char* virtiofsd_socket_name = "virtiofsd.sock";
+/// The guest's serial console.
 inline constexpr const char* console_log_name = "console.log";
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.
 inline constexpr const char* monitor_log_name = "monitor.log";
