@@ -30,6 +30,8 @@ Result<void> run_hook(const oci::Hook& hook, std::string_view kind, const std::s
   if (hook.args && hook.args->size() > 1) options.argv.insert(options.argv.end(), hook.args->begin() + 1, hook.args->end());
   options.env = hook.env.value_or(std::vector<std::string>{});
   options.fds = {{read_end.get(), 0}};
+  // Its own session (and process group), so a timeout kills what it started too.
+  options.new_session = true;
   auto child = KATA_TRY(ChildProcess::spawn(options).wrap(context));
   read_end.reset();
   // The state is far smaller than a pipe's buffer; a hook that never reads
@@ -50,8 +52,10 @@ Result<void> run_hook(const oci::Hook& hook, std::string_view kind, const std::s
       if (code != 0) return make_error(ErrorKind::system, "{}: exited with status {}", context, code);
       return ok();
     }
-    if (deadline && Clock::now() > *deadline)
+    if (deadline && Clock::now() > *deadline) {
+      ::kill(-child.pid(), SIGKILL);
       return make_error(ErrorKind::timeout, "{}: still running after its timeout of {} s", context, *hook.timeout);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }

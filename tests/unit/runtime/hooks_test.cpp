@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "common/fs.hpp"
 
@@ -73,7 +74,10 @@ TEST_CASE("a failing hook is an error naming it; run_hooks stops there") {
 }
 
 TEST_CASE("a hook outliving its timeout fails, promptly") {
-  auto hook = shell_hook("sleep 30");
+  HookDir dir;
+  // The hook's shell starts another shell (whose argv carries the marker)
+  // and waits for it: that grandchild must die with the hook.
+  auto hook = shell_hook("/bin/sh -c 'sleep 30; true' " + dir.path + "/marker; true");
   hook.timeout = 1;
   auto begin = std::chrono::steady_clock::now();
   auto result = run_hook(hook, "prestart", "{}");
@@ -81,4 +85,18 @@ TEST_CASE("a hook outliving its timeout fails, promptly") {
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().kind == ErrorKind::timeout);
   CHECK(took < std::chrono::seconds(5));
+  auto survivors = [&] {
+    int count = 0;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      auto cmdline = read_or_empty(entry.path().string() + "/cmdline");
+      if (cmdline.find(dir.path + "/marker") != std::string::npos) ++count;
+    }
+    return count;
+  };
+  int left = survivors();
+  for (int i = 0; i < 100 && left > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    left = survivors();
+  }
+  CHECK(left == 0);
 }
