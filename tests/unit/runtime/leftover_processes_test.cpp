@@ -20,13 +20,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Forks a child running `/bin/sh -c "sleep 30" <arg0>` (so its command line
-/// carries arg0); returns its pid.
+/// Forks a child running `sleep 30` with argv[0] = `arg0` (so its command
+/// line carries arg0, and no grandchild outlives it); returns its pid.
 pid_t spawn_sleeper(const std::string& arg0) {
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", "sleep 30", arg0.c_str(), static_cast<char*>(nullptr));
+    ::execl("/bin/sleep", arg0.c_str(), "30", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   return pid;
