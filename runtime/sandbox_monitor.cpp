@@ -18,6 +18,7 @@
 #include "hypervisor/qemu/qemu_vm.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/state_store.hpp"
+#include "runtime/vm_config.hpp"
 
 namespace kata::runtime {
 
@@ -61,24 +62,6 @@ Result<void> redirect_standard_fds(const std::string& dir) {
   return ok();
 }
 
-std::string cache_name(VirtioFsCache cache) {
-  switch (cache) {
-    case VirtioFsCache::never: return "none";
-    case VirtioFsCache::always: return "always";
-    case VirtioFsCache::automatic: break;
-  }
-  return "auto";
-}
-
-hypervisor::AccelSetting accel_setting(Accel accel) {
-  switch (accel) {
-    case Accel::kvm: return hypervisor::AccelSetting::kvm;
-    case Accel::tcg: return hypervisor::AccelSetting::tcg;
-    case Accel::automatic: break;
-  }
-  return hypervisor::AccelSetting::automatic;
-}
-
 void reply(int fd, const Result<void>& result) {
   std::string line = encode_reply(result) + "\n";
   (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
@@ -110,48 +93,13 @@ class Monitor {
     };
     const auto& config = params_.config;
     const auto& dir = params_.dir;
-    auto accel = KATA_TRY(hypervisor::resolve_accel(accel_setting(config.hypervisor.accel)).wrap("choose accelerator"));
-    if (!accel.reason.empty()) log_line("using TCG: " + accel.reason);
-
-    hypervisor::qemu::QemuConfig qemu;
-    qemu.binary = config.hypervisor.path;
-    qemu.name = "kata-" + params_.id.substr(0, 32);
-    qemu.accel = accel.accel;
-    qemu.machine = config.hypervisor.machine_type == MachineType::microvm ? hypervisor::qemu::Machine::microvm
-                                                                          : hypervisor::qemu::Machine::q35;
-    qemu.vcpus = config.hypervisor.default_vcpus;
-    qemu.memory_mib = config.hypervisor.default_memory;
-    qemu.kernel = config.hypervisor.kernel;
-    qemu.initrd = config.hypervisor.initrd;
-    qemu.kernel_params = config.hypervisor.kernel_params;
-    qemu.debug = config.hypervisor.enable_debug;
-    qemu.console_log = dir + "/" + console_log_name;
-    // QEMU binds and connects its unix sockets by path, and sun_path holds
-    // only 108 bytes: a long --root or ID would not fit. The monitor runs in
-    // the container dir (QEMU inherits it), so a name relative to it works.
+    auto plan = KATA_TRY(vm_configs_for(config, dir, "kata-" + params_.id.substr(0, 32)));
+    if (!plan.accel_reason.empty()) log_line("using TCG: " + plan.accel_reason);
+    // Socket names too long for sun_path are relative to the container dir,
+    // which QEMU inherits as its working directory.
     if (::chdir(dir.c_str()) < 0) return sys_error(errno, "chdir {}", dir);
-    auto socket_path = [&](const char* name) {
-      std::string full = dir + "/" + name;
-      return full.size() < 100 ? full : std::string(name);
-    };
-    qemu.qmp_socket = socket_path(qmp_socket_name);
-    qemu.agent_socket = socket_path(agent_socket_name);
-    qemu.virtiofs_socket = socket_path(virtiofsd_socket_name);
-    hypervisor::qemu::VirtiofsdConfig virtiofsd;
-    virtiofsd.binary = config.hypervisor.virtio_fs_daemon;
-    virtiofsd.shared_dir = dir + "/share";
-    virtiofsd.cache = cache_name(config.hypervisor.virtio_fs_cache);
-    virtiofsd.debug = config.hypervisor.enable_debug;
-    virtiofsd.extra_args = config.hypervisor.virtio_fs_extra_args;
-    // virtiofsd's default namespace sandbox needs unshare rights that
-    // containerised hosts (CI, podman-in-podman) often lack; chroot works
-    // everywhere. An explicit sandbox option in the configuration wins.
-    bool sandbox_given = false;
-    for (const auto& arg : virtiofsd.extra_args) sandbox_given |= arg.find("sandbox") != std::string::npos;
-    if (!sandbox_given) {
-      virtiofsd.extra_args.push_back("-o");
-      virtiofsd.extra_args.push_back("sandbox=chroot");
-    }
+    const auto& qemu = plan.qemu;
+    const auto& virtiofsd = plan.virtiofsd;
 
     vm_ = std::make_unique<hypervisor::qemu::QemuVm>(qemu, virtiofsd, 10s);
     KATA_TRY(vm_->start().wrap("start the VM"));
@@ -342,18 +290,5 @@ Result<std::vector<BootPhase>> decode_monitor_report(std::string_view line) {
   return timings;
 }
 
-std::string file_tail(const std::string& path, std::size_t lines) {
-  auto text = read_file(path, 16U << 20);
-  if (!text) return "(" + text.error().message + ")\n";
-  std::vector<std::string> all;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // serial consoles end lines with CRLF
-    all.push_back(line);
-  }
-  std::string tail;
-  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) tail += all[i] + "\n";
-  return tail;
-}
 
 }  // namespace kata::runtime

@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "runtime/configuration.hpp"
+#include "runtime/vm_config.hpp"
 #include "runtime/container_record.hpp"
 
 namespace kata::runtime {
@@ -29,14 +30,6 @@ struct MonitorParams {
   int report_fd = -1;         ///< write end of create's report pipe
 };
 
-/// QEMU's QMP socket, inside the container dir.
-inline constexpr const char* qmp_socket_name = "qmp.sock";
-/// The socket QEMU serves the agent's virtio-serial port on.
-inline constexpr const char* agent_socket_name = "agent.sock";
-/// virtiofsd's vhost-user socket.
-inline constexpr const char* virtiofsd_socket_name = "virtiofsd.sock";
-/// The guest's serial console.
-inline constexpr const char* console_log_name = "console.log";
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.
 inline constexpr const char* monitor_log_name = "monitor.log";
 
@@ -49,8 +42,5 @@ std::string encode_monitor_report(const Result<std::vector<BootPhase>>& outcome)
 /// Parses the report line; the monitor's error as is when creation failed.
 Result<std::vector<BootPhase>> decode_monitor_report(std::string_view line);
 
-/// The last `lines` lines of the text file `path` (console.log), or a note
-/// saying why there is none.
-std::string file_tail(const std::string& path, std::size_t lines);
 
 }  // namespace kata::runtime

@@ -41,9 +41,11 @@ Result<void> QemuVm::start_virtiofsd() {
   auto listener = KATA_TRY(listen_unix_socket(socket_path).wrap("virtiofsd socket"));
   auto config = virtiofsd_config_;
   config.socket_fd = 3;
+  std::vector<std::pair<int, int>> fds = {{listener.get(), 3}};
+  if (output_fd_ >= 0) fds.insert(fds.end(), {{output_fd_, 1}, {output_fd_, 2}});
   virtiofsd_ = KATA_TRY(ChildProcess::spawn({
                                                 .argv = build_virtiofsd_argv(config),
-                                                .fds = {{listener.get(), 3}},
+                                                .fds = fds,
                                                 .parent_death_signal = SIGKILL,
                                             })
                             .wrap("start virtiofsd"));
@@ -55,8 +57,11 @@ Result<void> QemuVm::start() {
   if (!qemu_config_.virtiofs_socket.empty()) KATA_TRY(start_virtiofsd());
   ::unlink(qemu_config_.qmp_socket.c_str());
   ::unlink(qemu_config_.agent_socket.c_str());
+  std::vector<std::pair<int, int>> output;
+  if (output_fd_ >= 0) output = {{output_fd_, 1}, {output_fd_, 2}};
   qemu_ = KATA_TRY(ChildProcess::spawn({
                                            .argv = build_argv(qemu_config_),
+                                           .fds = output,
                                            .parent_death_signal = SIGKILL,
                                        })
                        .wrap("start qemu"));

@@ -31,6 +31,10 @@ class QemuVm final : public Hypervisor {
   std::string agent_socket() const override { return qemu_config_.agent_socket; }
   std::vector<pid_t> pids() const override;
 
+  /// Sends QEMU's and virtiofsd's stdout and stderr to `fd` (kept open by
+  /// the caller until start() returns); by default they inherit the caller's.
+  void set_output_fd(int fd) { output_fd_ = fd; }
+
  private:
   Result<void> start_virtiofsd();
 
@@ -40,6 +44,7 @@ class QemuVm final : public Hypervisor {
   ChildProcess virtiofsd_;
   ChildProcess qemu_;
   std::optional<QmpClient> qmp_;
+  int output_fd_ = -1;
 };
 
 }  // namespace kata::hypervisor::qemu
