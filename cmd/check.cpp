@@ -5,6 +5,7 @@
 
 #include "cmd/config_loading.hpp"
 #include "cmd/verbs.hpp"
+#include "runtime/check/boot_check.hpp"
 #include "runtime/check/check_inputs.hpp"
 #include "runtime/check/host_checks.hpp"
 
@@ -20,9 +21,6 @@ void declare_options(CLI::App& app, CheckOptions& options) {
 }
 
 Result<int> run_verb(const GlobalOptions& global, const CheckOptions& options) {
-  if (options.boot) {
-    return make_error(ErrorKind::unsupported, "--boot: not implemented yet (needs the container lifecycle)");
-  }
   // A configuration that does not load is itself a finding: check the
   // rest against the built-in defaults and report it.
   runtime::Configuration config;
@@ -34,6 +32,12 @@ Result<int> run_verb(const GlobalOptions& global, const CheckOptions& options) {
   }
   runtime::SystemHostProbe probe;
   auto report = runtime::run_host_checks(runtime::check_inputs_from(config, config_error, state_root(global)), probe);
+  if (options.boot) {
+    // The proof that the checks were right: a real sandbox, booted and shut down.
+    auto boot = runtime::boot_check(config, state_root(global));
+    if (boot.status == runtime::CheckStatus::fail) report.verdict.can_create = false;
+    report.checks.push_back(std::move(boot));
+  }
   std::string text = options.json ? runtime::to_json(report).dump(2) + "\n" : runtime::render_text(report, options.verbose);
   std::fputs(text.c_str(), stdout);
   return report.exit_code(options.strict);

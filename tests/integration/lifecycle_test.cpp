@@ -439,3 +439,33 @@ TEST_CASE("a VM that cannot start or whose agent never answers fails create and 
   CHECK_MESSAGE(silent.err.find("console.log") != std::string::npos, describe(silent));
   lifecycle.check_gone("doomed");
 }
+
+TEST_CASE("check --boot boots a throwaway sandbox, reports the time, and fails with the console when the guest is broken") {
+  Lifecycle lifecycle;
+  auto good = lifecycle.kata({"check", "--boot", "--json"});
+  auto report = json::parse(good.out);
+  json boot;
+  for (const auto& check : report["checks"]) {
+    if (check["id"] == "boot") boot = check;
+  }
+  REQUIRE_MESSAGE(boot.is_object(), describe(good));
+  CHECK_MESSAGE(boot["status"] == "pass", describe(good));
+  CHECK(boot["fact"].get<std::string>().find("booted to its agent in") != std::string::npos);
+  CHECK(report["verdict"]["can_create"] == true);
+
+  std::string garbage = lifecycle.work() + "/garbage.img";
+  REQUIRE(write_file_atomic(garbage, std::string(4096, 'x')).ok());
+  auto broken = lifecycle.kata({"check", "--boot", "--json"}, lifecycle.broken_config("noagent", KATA_GUEST_KERNEL, garbage));
+  CHECK(broken.status == 1);
+  auto failed = json::parse(broken.out);
+  bool boot_failed = false;
+  for (const auto& check : failed["checks"]) {
+    if (check["id"] == "boot") boot_failed = check["status"] == "fail" && check["fact"].get<std::string>().find("console.log") != std::string::npos;
+  }
+  CHECK_MESSAGE(boot_failed, describe(broken));
+  CHECK(failed["verdict"]["can_create"] == false);
+  // Nothing of the throwaway sandboxes stays behind.
+  CHECK(mounts_under(lifecycle.root()).empty());
+  CHECK(processes_naming(lifecycle.root() + "/check-boot-").empty());
+  if (fs::exists(lifecycle.root())) CHECK(fs::is_empty(lifecycle.root()));
+}

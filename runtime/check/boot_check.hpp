@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+#include "common/error.hpp"
+#include "runtime/check/check_report.hpp"
+#include "runtime/configuration.hpp"
+
+namespace kata::runtime {
+
+/// `kata check --boot`: boots a throwaway sandbox with the configured
+/// kernel, initramfs and hypervisor until its agent answers the handshake,
+/// powers it off through the agent and removes everything it made under
+/// `state_root`. The result is a check named "boot": pass with the time to
+/// agent-ready and the accelerator, or fail with the step and the tail of
+/// the guest console.
+CheckResult boot_check(const Configuration& config, const std::string& state_root);
+
+}  // namespace kata::runtime
