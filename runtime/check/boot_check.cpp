@@ -20,9 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Boots, handshakes and powers off; returns seconds from spawning QEMU to
-// the agent's hello.
-Result<double> boot_once(const Configuration& config, const std::string& dir, std::string& accel_name) {
+}  // namespace
+
+Result<double> boot_to_agent(const Configuration& config, const std::string& dir, std::string& accel_name) {
   if (::mkdir((dir + "/share").c_str(), 0755) < 0) return sys_error(errno, "mkdir {}/share", dir);
   auto plan = KATA_TRY(vm_configs_for(config, dir, "kata-check-boot"));
   accel_name = plan.qemu.accel == hypervisor::qemu::Accel::kvm ? "KVM" : "TCG";
@@ -54,8 +54,6 @@ Result<double> boot_once(const Configuration& config, const std::string& dir, st
   return seconds;
 }
 
-}  // namespace
-
 CheckResult boot_check(const Configuration& config, const std::string& state_root) {
   std::error_code ignored;
   std::filesystem::create_directories(state_root, ignored);
@@ -66,7 +64,7 @@ CheckResult boot_check(const Configuration& config, const std::string& state_roo
   }
   ScopeExit remove_dir([&] { std::filesystem::remove_all(pattern, ignored); });
   std::string accel;
-  auto seconds = boot_once(config, pattern, accel);
+  auto seconds = boot_to_agent(config, pattern, accel);
   if (!seconds) {
     return {"boot", CheckStatus::fail, fmt::format("booting a sandbox failed: {}", seconds.error().message),
             "fix what the failing step names; kata check --verbose shows the checks it depends on"};

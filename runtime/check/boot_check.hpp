@@ -16,4 +16,10 @@ namespace kata::runtime {
 /// the guest console.
 CheckResult boot_check(const Configuration& config, const std::string& state_root);
 
+/// Boots a sandbox whose state lives in `dir` (existing, empty) until its
+/// agent answers, powers it off through the agent and reaps QEMU and
+/// virtiofsd. Returns the seconds from spawning QEMU to the agent's hello;
+/// `accel` receives "KVM" or "TCG". Also the floor of bench/startup.sh.
+Result<double> boot_to_agent(const Configuration& config, const std::string& dir, std::string& accel);
+
 }  // namespace kata::runtime
