@@ -3,6 +3,7 @@
 #include "cmd/cli11.hpp"
 
 #include "cmd/config_loading.hpp"
+#include "cmd/create_params.hpp"
 #include "cmd/shared_flags.hpp"
 #include "runtime/lifecycle.hpp"
 #include "cmd/verbs.hpp"
@@ -16,13 +17,7 @@ void declare_options(CLI::App& app, CreateOptions& options) {
 }
 
 Result<int> run_verb(const GlobalOptions& global, const CreateOptions& options) {
-  runtime::CreateParams params;
-  params.id = options.id;
-  params.bundle = options.bundle.bundle;
-  params.pid_file = options.bundle.pid_file;
-  params.console_socket_given = !options.bundle.console_socket.empty();
-  params.preserve_fds = options.preserve_fds;
-  params.config = KATA_TRY(load_configuration(global));
+  auto params = KATA_TRY(create_params(global, options.bundle, options.preserve_fds, options.id));
   auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
   auto monitor = KATA_TRY(runtime::create_container(store, params));
   // The monitor outlives create: it is the container's process now.

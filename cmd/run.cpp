@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "cmd/config_loading.hpp"
+#include "cmd/create_params.hpp"
 #include "cmd/shared_flags.hpp"
 #include "runtime/lifecycle.hpp"
 #include "cmd/verbs.hpp"
@@ -33,13 +34,7 @@ void forward_signal(int signal) {
 }  // namespace
 
 Result<int> run_verb(const GlobalOptions& global, const RunOptions& options) {
-  runtime::CreateParams params;
-  params.id = options.id;
-  params.bundle = options.bundle.bundle;
-  params.pid_file = options.bundle.pid_file;
-  params.console_socket_given = !options.bundle.console_socket.empty();
-  params.preserve_fds = options.preserve_fds;
-  params.config = KATA_TRY(load_configuration(global));
+  auto params = KATA_TRY(create_params(global, options.bundle, options.preserve_fds, options.id));
   auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
   auto monitor = KATA_TRY(runtime::create_container(store, params));
   if (auto started = runtime::start_container(store, options.id); !started) {
