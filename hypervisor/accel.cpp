@@ -22,6 +22,10 @@ bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 
 }  // namespace
 
+bool kvm_boots_stock_kernels(bool pvm_loaded, bool intel_loaded, bool amd_loaded) {
+  return !pvm_loaded || intel_loaded || amd_loaded;
+}
+
 Result<AccelChoice> resolve_accel(AccelSetting setting, const std::string& kvm_device, const std::string& sys_module) {
   if (setting == AccelSetting::tcg) return AccelChoice{qemu::Accel::tcg, "accel = \"tcg\" in the configuration"};
   // Opening the device is what QEMU itself will do; a node that exists but
@@ -30,7 +34,8 @@ Result<AccelChoice> resolve_accel(AccelSetting setting, const std::string& kvm_d
   std::string reason;
   if (!kvm) {
     reason = fmt::format("{} is not usable ({})", kvm_device, errno_message(errno));
-  } else if (exists(sys_module + "/kvm_pvm") && !exists(sys_module + "/kvm_intel") && !exists(sys_module + "/kvm_amd")) {
+  } else if (!kvm_boots_stock_kernels(exists(sys_module + "/kvm_pvm"), exists(sys_module + "/kvm_intel"),
+                                      exists(sys_module + "/kvm_amd"))) {
     // Seen on cloud VMs without nested virtualisation: /dev/kvm opens and
     // KVM_CREATE_VM works, but QEMU aborts with -cpu host and a stock guest
     // kernel never boots under -cpu kvm64.

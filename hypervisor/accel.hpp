@@ -20,6 +20,12 @@ struct AccelChoice {
   std::string reason;  ///< empty for KVM; for TCG under "auto", why KVM was not used
 };
 
+/// Whether /dev/kvm, given which KVM modules are loaded, boots an ordinary
+/// guest kernel: not when kvm_pvm provides it without kvm_intel or kvm_amd
+/// (PVM runs only guest kernels built for it). The one place of this rule,
+/// shared by resolve_accel and `kata check`.
+bool kvm_boots_stock_kernels(bool pvm_loaded, bool intel_loaded, bool amd_loaded);
+
 /// Resolves the setting against the host: KVM when `kvm_device` (normally
 /// /dev/kvm) opens read-write and is backed by hardware virtualisation,
 /// otherwise TCG under "auto" (with the reason), and an error naming the

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "hypervisor/accel.hpp"
+
 namespace kata::runtime {
 
 namespace {
@@ -205,7 +207,8 @@ KvmOutcome check_cpu_and_kvm(const CheckInputs& inputs, const HostProbe& probe, 
     }
     checks.pass("kvm.create_vm", "KVM_CREATE_VM succeeds");
   }
-  outcome.usable = !pvm_loaded || vendor_loaded;
+  outcome.usable = hypervisor::kvm_boots_stock_kernels(pvm_loaded, probe.exists("/sys/module/kvm_intel"),
+                                                       probe.exists("/sys/module/kvm_amd"));
   return outcome;
 }
 
