@@ -21,8 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Largest stdin chunk read at once; also bounded by credit and max_payload.
-constexpr std::size_t kStdinChunk = 64U << 10;
 // Frames read per step() before other work gets a turn, so a guest that
 // floods the connection cannot starve the host fds.
 constexpr int kMaxFillsPerStep = 64;
@@ -191,19 +189,26 @@ Result<void> AgentClient::flush() {
 
 Result<void> AgentClient::step(Deadline deadline, std::vector<pollfd>* extra) {
   KATA_TRY(check_usable());
+  KATA_TRY(settle_relays());
   KATA_TRY(flush());
   std::vector<pollfd> fds;
   fds.push_back({fd_.get(), static_cast<short>(POLLIN | (outgoing_.empty() ? 0 : POLLOUT)), 0});
+  std::vector<std::pair<RelayId, int>> relay_slots;
+  add_relay_pollfds(fds, relay_slots);
+  std::size_t extra_first = fds.size();
   if (extra != nullptr) fds.insert(fds.end(), extra->begin(), extra->end());
-  int ready = ::poll(fds.data(), fds.size(), poll_timeout_ms(deadline));
+  // A relay that just finished must reach the caller without waiting.
+  int wait_ms = finished_relays_.empty() ? poll_timeout_ms(deadline) : 0;
+  int ready = ::poll(fds.data(), fds.size(), wait_ms);
   if (ready < 0 && errno != EINTR) return fail(sys_error(errno, "poll agent socket"));
   if (extra != nullptr) {
-    for (std::size_t i = 0; i < extra->size(); ++i) (*extra)[i].revents = ready > 0 ? fds[i + 1].revents : 0;
+    for (std::size_t i = 0; i < extra->size(); ++i) (*extra)[i].revents = ready > 0 ? fds[extra_first + i].revents : 0;
   }
   if (ready <= 0) return ok();
   if (fds[0].revents & POLLOUT) KATA_TRY(flush());
   if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) KATA_TRY(read_frames());
-  return ok();
+  KATA_TRY(serve_relay_fds(fds, relay_slots, 1));
+  return settle_relays();
 }
 
 Result<void> AgentClient::read_frames() {
@@ -253,6 +258,8 @@ Result<void> AgentClient::dispatch(const Frame& frame) {
     case FrameType::event: {
       auto event = decode_event(frame);
       if (!event) return fail(std::move(event).error().wrap("agent"));
+      if (const auto* exited = std::get_if<ProcessExited>(&*event); exited != nullptr && claim_exit(*exited))
+        return ok();
       if (events_.size() >= kMaxQueuedEvents) {
         return fail(make_error(ErrorKind::protocol, "agent: more than {} events queued", kMaxQueuedEvents));
       }
@@ -434,112 +441,26 @@ Result<void> AgentClient::deliver(std::uint32_t stream_id, int host_fd, bool dis
 Result<int> AgentClient::run_until_exit(const std::string& container_id, const std::string& exec_id,
                                         const StdioStreams& streams, const HostStdio& fds, Timeout timeout) {
   auto deadline = deadline_after(timeout);
-  std::optional<int> status;
-  bool stdin_open = streams.stdin_id != 0;
-
-  // One host output: its stream, fd and whether its reader went away (then
-  // the rest is discarded so the agent never blocks on a dead reader).
-  struct Output {
-    std::uint32_t id;
-    int fd;
-    bool discard;
-  };
-  std::vector<Output> outputs;
-  for (auto [id, fd] : {std::pair{streams.stdout_id, fds.stdout_fd}, std::pair{streams.stderr_id, fds.stderr_fd}}) {
-    if (id == 0) continue;
-    if (inbound_.count(id) == 0) return make_error(ErrorKind::invalid_argument, "stream {} was not allocated", id);
-    outputs.push_back({id, fd, fd < 0});
-  }
-
-  auto close_stdin_stream = [&]() -> Result<void> {
-    stdin_open = false;
-    KATA_TRY(queue_frame(encode_stream_close(streams.stdin_id)));
-    return streams_.close_outbound(streams.stdin_id);
-  };
-  if (stdin_open && fds.stdin_fd < 0) KATA_TRY(close_stdin_stream());
-
+  auto id = KATA_TRY(attach_relay(container_id, exec_id, streams, fds));
   while (true) {
-    for (auto& output : outputs) {
-      if (output.discard) KATA_TRY(deliver(output.id, -1, true));
+    auto done = std::find_if(finished_relays_.begin(), finished_relays_.end(),
+                             [&](const FinishedRelay& relay) { return relay.id == id; });
+    if (done != finished_relays_.end()) {
+      int status = done->status;
+      finished_relays_.erase(done);
+      return status;
     }
-    if (!status) {
-      auto it = std::find_if(events_.begin(), events_.end(), [&](const Event& event) {
-        const auto* exited = std::get_if<ProcessExited>(&event);
-        return exited != nullptr && exited->container_id == container_id && exited->exec_id == exec_id;
-      });
-      if (it != events_.end()) {
-        status = std::get<ProcessExited>(*it).status;
-        events_.erase(it);
-      }
+    Result<void> progress = check_usable();
+    if (progress && expired(deadline)) {
+      progress = make_error(ErrorKind::timeout, "process {}/{} did not exit within {} ms", container_id, exec_id,
+                            timeout->count());
     }
-    // The agent sends all output and its EOF before process_exited, so once
-    // the event is here, what is buffered is all there is.
-    bool drained = std::all_of(outputs.begin(), outputs.end(),
-                               [&](const Output& output) { return inbound_[output.id].buffer.empty(); });
-    if (status && drained) break;
-    KATA_TRY(check_usable());
-    if (expired(deadline)) {
-      return make_error(ErrorKind::timeout, "process {}/{} did not exit within {} ms", container_id, exec_id,
-                        timeout->count());
-    }
-
-    std::vector<pollfd> extra;
-    bool want_stdin = false;
-    if (stdin_open && !status) {
-      auto sendable = KATA_TRY(streams_.sendable(streams.stdin_id));
-      want_stdin = sendable > 0;
-    }
-    extra.push_back({want_stdin ? fds.stdin_fd : -1, POLLIN, 0});
-    for (const auto& output : outputs) {
-      bool pending = !output.discard && !inbound_[output.id].buffer.empty();
-      extra.push_back({pending ? output.fd : -1, POLLOUT, 0});
-    }
-    KATA_TRY(step(deadline, &extra));
-
-    if (extra[0].revents != 0) {
-      auto sendable = KATA_TRY(streams_.sendable(streams.stdin_id));
-      std::size_t want = std::min<std::uint64_t>({sendable, session_.max_payload, kStdinChunk});
-      std::string chunk(want, '\0');
-      ssize_t got;
-      do {
-        got = ::read(fds.stdin_fd, chunk.data(), chunk.size());
-      } while (got < 0 && errno == EINTR);
-      if (got > 0) {
-        chunk.resize(static_cast<std::size_t>(got));
-        KATA_TRY(queue_frame(encode_stream_data(streams.stdin_id, chunk)));
-        KATA_TRY(streams_.record_sent(streams.stdin_id, chunk.size()));
-      } else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-        // EOF, or a stdin that cannot be read any more (EIO of a hung-up
-        // terminal): either way the process gets EOF.
-        KATA_TRY(close_stdin_stream());
-      }
-    }
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      short revents = extra[i + 1].revents;
-      if (revents == 0) continue;
-      if (revents & (POLLERR | POLLNVAL)) {
-        outputs[i].discard = true;
-        continue;
-      }
-      auto delivered = deliver(outputs[i].id, outputs[i].fd, false);
-      if (!delivered && delivered.error().errno_value == EPIPE) {
-        outputs[i].discard = true;
-      } else if (!delivered) {
-        return std::move(delivered).error();
-      }
+    if (progress) progress = step(deadline, nullptr);
+    if (!progress) {
+      detach_relay(id);
+      return std::move(progress).error();
     }
   }
-
-  // The process is gone: forget its streams. An inbound stream whose EOF
-  // has not come yet stays tracked so a late EOF is not a protocol error.
-  if (stdin_open) (void)streams_.close_outbound(streams.stdin_id);
-  for (const auto& output : outputs) {
-    if (inbound_[output.id].eof) {
-      streams_.remove(output.id);
-      inbound_.erase(output.id);
-    }
-  }
-  return *status;
 }
 
 Result<std::optional<Event>> AgentClient::next_event(Timeout timeout) {
@@ -556,8 +477,8 @@ Result<std::optional<Event>> AgentClient::next_event(Timeout timeout) {
   }
 }
 
-Result<void> AgentClient::pump(std::chrono::milliseconds timeout) {
-  return step(Clock::now() + timeout, nullptr);
+Result<void> AgentClient::pump(Timeout timeout, std::vector<pollfd>* extra) {
+  return step(deadline_after(timeout), extra);
 }
 
 }  // namespace kata::agent_client

@@ -121,12 +121,34 @@ class AgentClient {
   /// window per stream) until relayed.
   Result<StdioStreams> allocate_stdio(bool with_stdin, bool terminal);
 
-  /// Relays between `fds` and the process's `streams` with flow control
-  /// until the process_exited event for (container_id, exec_id) arrived and
-  /// all its output is written, then returns its status. A host reader that
-  /// stops reading stops the guest after one window: credit is returned only
-  /// for bytes written to the host fd. Without a stdout/stderr fd, output is
-  /// read and discarded. Other events stay queued for next_event().
+  /// Identifies a relay started by attach_relay().
+  using RelayId = std::uint32_t;
+  /// A relay that ended: its process exited and all its output was written.
+  struct FinishedRelay {
+    RelayId id;
+    int status;  ///< exit code, or 128+signal
+  };
+
+  /// Starts relaying between `fds` and the process's `streams` with flow
+  /// control. From now on every wait of this client (RPCs, pump, events)
+  /// moves its bytes, so any number of processes are relayed at once. A host
+  /// reader that stops reading stops the guest after one window: credit is
+  /// returned only for bytes written to the host fd. Without a stdout/stderr
+  /// fd (or once its reader is gone) output is read and discarded. The relay
+  /// finishes when the process_exited event for (container_id, exec_id) has
+  /// arrived (also if it came before this call) and all output is written;
+  /// that event is then not queued for next_event().
+  Result<RelayId> attach_relay(const std::string& container_id, const std::string& exec_id,
+                               const StdioStreams& streams, const HostStdio& fds);
+  /// Stops relaying `id` without waiting for its process; its streams stay
+  /// tracked, so attaching again resumes where this one stopped.
+  void detach_relay(RelayId id);
+  /// Relays that finished since the last call, in the order they finished.
+  std::vector<FinishedRelay> take_finished_relays();
+
+  /// Relays one process (attach_relay) until it finishes and returns its
+  /// status. On timeout the relay is detached and may be resumed by calling
+  /// again with the same streams. Other events stay queued for next_event().
   Result<int> run_until_exit(const std::string& container_id, const std::string& exec_id,
                              const StdioStreams& streams, const HostStdio& fds, Timeout timeout);
 
@@ -138,8 +160,10 @@ class AgentClient {
   /// for POLLIN, then call pump() with a zero timeout).
   [[nodiscard]] int fd() const { return fd_.get(); }
   /// Moves bytes for up to `timeout` (waits at most once): flushes pending
-  /// output, reads and dispatches whatever frames arrived.
-  Result<void> pump(std::chrono::milliseconds timeout);
+  /// output, relays attached processes, reads and dispatches whatever frames
+  /// arrived. `extra` host fds are polled in the same wait and get their
+  /// revents back, so a caller can serve its own fds in one loop.
+  Result<void> pump(Timeout timeout, std::vector<pollfd>* extra = nullptr);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -149,6 +173,23 @@ class AgentClient {
   struct Inbound {
     std::string buffer;
     bool eof = false;
+  };
+
+  // One host output of a relay; `discard` once it has no reader (no fd,
+  // POLLERR or EPIPE), so the agent never blocks on a dead reader.
+  struct RelayOutput {
+    std::uint32_t stream_id;
+    int fd;
+    bool discard;
+  };
+  // An attached relay (see attach_relay).
+  struct Relay {
+    std::string container_id;
+    std::string exec_id;
+    std::uint32_t stdin_id = 0;  // 0 once closed (or never there)
+    int stdin_fd = -1;
+    std::vector<RelayOutput> outputs;
+    std::optional<int> status;  // set by the process_exited event
   };
 
   AgentClient(UniqueFd fd, Session session);
@@ -167,6 +208,15 @@ class AgentClient {
   Result<void> read_frames();
   Result<void> dispatch(const Frame& frame);
   Result<void> deliver(std::uint32_t stream_id, int host_fd, bool discard);
+  // Relay bookkeeping around one poll (client_relay.cpp): discards output
+  // without a reader and finishes relays whose process is done; adds the
+  // relays' host fds to `fds`; serves them after the poll.
+  Result<void> settle_relays();
+  void add_relay_pollfds(std::vector<pollfd>& fds, std::vector<std::pair<RelayId, int>>& slots);
+  Result<void> serve_relay_fds(const std::vector<pollfd>& fds, const std::vector<std::pair<RelayId, int>>& slots,
+                               std::size_t first);
+  Result<void> close_relay_stdin(Relay& relay);
+  bool claim_exit(const ProcessExited& exited);
 
   UniqueFd fd_;
   Session session_;
@@ -180,6 +230,9 @@ class AgentClient {
   std::map<RequestId, Result<nlohmann::json>> responses_;
   std::deque<Event> events_;
   std::map<std::uint32_t, Inbound> inbound_;
+  std::map<RelayId, Relay> relays_;
+  std::vector<FinishedRelay> finished_relays_;
+  RelayId next_relay_id_ = 1;
 };
 
 }  // namespace kata::agent_client
