@@ -10,7 +10,7 @@ Result<runtime::CreateParams> create_params(const GlobalOptions& global, const B
   params.id = id;
   params.bundle = bundle.bundle;
   params.pid_file = bundle.pid_file;
-  params.console_socket_given = !bundle.console_socket.empty();
+  params.console_socket = bundle.console_socket;
   params.preserve_fds = preserve_fds;
   params.config = KATA_TRY(load_configuration(global));
   return params;

@@ -2,7 +2,10 @@
 // (cmd/error_report.cpp), as runc's do.
 #include "cmd/cli11.hpp"
 
+#include "cmd/config_loading.hpp"
 #include "cmd/shared_flags.hpp"
+#include "runtime/exec.hpp"
+#include "runtime/exec_process.hpp"
 #include "cmd/verbs.hpp"
 
 namespace kata::cmd {
@@ -46,8 +49,30 @@ void declare_options(CLI::App& app, ExecOptions& options) {
       "the command and its arguments (unless -p is given)");
 }
 
-Result<int> run_verb(const GlobalOptions& /*global*/, const ExecOptions& /*options*/) {
-  return not_implemented();
+Result<int> run_verb(const GlobalOptions& global, const ExecOptions& options) {
+  if (options.preserve_fds > 0)
+    return make_error(ErrorKind::unsupported,
+                      "--preserve-fds is not supported: host file descriptors cannot be passed into a VM");
+  if (!options.cgroups.empty())
+    return make_error(ErrorKind::unsupported, "--cgroup is not supported: the container's cgroups are in its VM");
+  auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
+  runtime::ExecParams params;
+  params.id = options.id;
+  params.console_socket = options.console_socket;
+  params.detach = options.detach;
+  params.pid_file = options.pid_file;
+  params.ignore_paused = options.ignore_paused;
+  // -p wins over the flags, as with runc.
+  if (!options.process_file.empty()) {
+    params.process = KATA_TRY(runtime::load_exec_process_file(options.process_file));
+  } else {
+    runtime::ExecFlags flags{options.command, options.env,  options.cwd,  options.tty,
+                             options.user,    options.additional_gids, options.no_new_privs,
+                             options.caps,    options.apparmor,        options.process_label};
+    auto base = KATA_TRY(runtime::container_process(store, options.id));
+    params.process = KATA_TRY(runtime::exec_process_from_flags(base, flags));
+  }
+  return runtime::exec_in_container(store, params);
 }
 
 }  // namespace kata::cmd

@@ -4,10 +4,14 @@
 
 #include <signal.h>
 
+#include <optional>
+
 #include "cmd/config_loading.hpp"
 #include "cmd/create_params.hpp"
 #include "cmd/shared_flags.hpp"
+#include "runtime/exec.hpp"
 #include "runtime/lifecycle.hpp"
+#include "runtime/terminal.hpp"
 #include "cmd/verbs.hpp"
 
 namespace kata::cmd {
@@ -35,6 +39,7 @@ void forward_signal(int signal) {
 
 Result<int> run_verb(const GlobalOptions& global, const RunOptions& options) {
   auto params = KATA_TRY(create_params(global, options.bundle, options.preserve_fds, options.id));
+  params.detached = options.detach;
   auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
   auto monitor = KATA_TRY(runtime::create_container(store, params));
   if (auto started = runtime::start_container(store, options.id); !started) {
@@ -46,6 +51,12 @@ Result<int> run_verb(const GlobalOptions& global, const RunOptions& options) {
     monitor.release();
     return 0;
   }
+  // A terminal proxied in the foreground: the caller's terminal goes raw
+  // (the guest's pty does the line discipline) until the container exits.
+  std::optional<runtime::RawMode> raw;
+  if (auto process = runtime::container_process(store, options.id);
+      process && process->value("terminal", false) == true)
+    raw.emplace(0);
   foreground_monitor = monitor.pid();
   struct sigaction action {};
   action.sa_handler = forward_signal;

@@ -28,8 +28,8 @@ class Hypervisor {
   /// Ends the VM: asks the VMM to quit, waits up to `grace`, then kills it
   /// and its helpers. Safe to call twice and after the VM died by itself.
   virtual Result<void> stop(std::chrono::milliseconds grace) = 0;
-  /// Returns the VMM's wait status if it has exited (reaping it), nullopt if
-  /// it still runs.
+  /// Returns the wait status of the VMM, or of a helper the VM cannot run
+  /// without (virtiofsd), if it has exited (reaping it); nullopt while all run.
   virtual Result<std::optional<int>> poll_exit() = 0;
   /// Unix socket on which the guest agent's channel is reachable.
   virtual std::string agent_socket() const = 0;

@@ -17,8 +17,13 @@ Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& req
   if (request.preserve_fds > 0)
     return make_error(ErrorKind::unsupported,
                       "--preserve-fds is not supported: host file descriptors cannot be passed into a VM");
-  if (request.console_socket_given || (spec.process && spec.process->terminal.value_or(false)))
-    return make_error(ErrorKind::unsupported, "terminal not supported yet");
+  bool terminal = spec.process && spec.process->terminal.value_or(false);
+  if (terminal && request.detached && !request.console_socket_given)
+    return make_error(ErrorKind::invalid_argument,
+                      "cannot allocate tty if kata will detach without setting console socket");
+  if (!terminal && request.console_socket_given)
+    return make_error(ErrorKind::invalid_argument,
+                      "cannot use console socket if kata will not detach or allocate tty");
   bool has_network = false;
   if (spec.linux_config && spec.linux_config->namespaces) {
     const auto& namespaces = *spec.linux_config->namespaces;

@@ -34,11 +34,12 @@ struct GuestBundle {
 struct CreateRequest {
   bool console_socket_given = false;  ///< --console-socket
   unsigned preserve_fds = 0;          ///< --preserve-fds
+  bool detached = true;               ///< create, run -d: nobody proxies a terminal
 };
 
-/// Refuses what a VM cannot honour: no network namespace entry (the host
-/// network), a terminal or console socket (not supported yet), preserved
-/// fds. unsupported errors with a clear reason.
+/// Refuses what a VM cannot honour (no network namespace entry: the host
+/// network; preserved fds: unsupported) and runc's terminal rules: a
+/// detached terminal needs a console socket, a console socket a terminal.
 Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& request);
 
 /// True for a mount the host must bind into the share: type "bind" or a

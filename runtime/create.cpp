@@ -6,7 +6,10 @@
 
 #include "common/scope_exit.hpp"
 #include "oci/spec.hpp"
+#include "common/fs.hpp"
 #include "runtime/bundle_rewrite.hpp"
+#include "runtime/exec_process.hpp"
+#include "runtime/terminal.hpp"
 #include "runtime/container_id.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/leftover_processes.hpp"
@@ -50,7 +53,8 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   KATA_TRY(validate_container_id(params.id));
   auto bundle = KATA_TRY(absolute_bundle(params.bundle));
   auto spec = KATA_TRY(oci::load_bundle_spec(bundle));
-  KATA_TRY(check_vm_compatible(spec, {params.console_socket_given, params.preserve_fds}));
+  KATA_TRY(check_vm_compatible(spec, {!params.console_socket.empty(), params.preserve_fds, params.detached}));
+  bool terminal = spec.process && spec.process->terminal.value_or(false);
   auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
@@ -68,6 +72,18 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     (void)store.remove(lock);
   });
 
+  // The container's process, for exec to start from.
+  KATA_TRY(write_file_atomic(dir + "/" + container_process_name, oci::to_json(*spec.process).dump(), 0600)
+               .wrap("save the container's process"));
+  // A terminal for a console socket: the monitor relays the slave, the
+  // engine gets the master once the container exists.
+  std::optional<HostPty> pty;
+  if (terminal && !params.console_socket.empty()) {
+    std::optional<WindowSize> size;
+    if (spec.process->console_size) size = WindowSize{spec.process->console_size->height, spec.process->console_size->width};
+    pty = KATA_TRY(open_host_pty(size).wrap("container terminal"));
+  }
+
   std::string share = dir + "/share";
   if (::mkdir(share.c_str(), 0755) < 0) return sys_error(errno, "mkdir {}", share);
   KATA_TRY(bind_share_mounts(share, guest.mounts).wrap("share the rootfs with the VM"));
@@ -76,7 +92,8 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   if (::pipe2(report_pipe, O_CLOEXEC) < 0) return sys_error(errno, "pipe");
   UniqueFd report_read(report_pipe[0]);
   UniqueFd report_write(report_pipe[1]);
-  MonitorParams monitor_params{params.id, store.root(), dir, params.config, guest.spec, report_write.get()};
+  MonitorParams monitor_params{params.id, store.root(), dir, params.config, guest.spec, report_write.get(), terminal,
+                               pty ? pty->slave.get() : -1};
   // The monitor is this process forked without exec: kata is
   // single-threaded here (no logging or other threads exist), so the child
   // may go on using the heap, spdlog and the rest as the parent would.
@@ -87,12 +104,18 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     // description, shared across fork) or the read end of its own report.
     ::close(lock.dir_fd());
     ::close(report_read.get());
+    if (pty) ::close(pty->master.get());
     ::setsid();
     run_sandbox_monitor(monitor_params);
   }
   monitor.emplace(pid);
   report_write.reset();
   auto timings = KATA_TRY(await_report(report_read.get(), params.config));
+  if (pty) {
+    pty->slave.reset();
+    KATA_TRY(send_console_master(params.console_socket, pty->master.get()));
+    pty.reset();
+  }
 
   ContainerRecord record;
   record.oci_version = spec.oci_version;

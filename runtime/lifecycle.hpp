@@ -17,7 +17,8 @@ struct CreateParams {
   std::string id;
   std::string bundle;       ///< -b; empty: the current directory
   std::string pid_file;     ///< --pid-file; empty: none
-  bool console_socket_given = false;
+  std::string console_socket;  ///< --console-socket: receives the pty master
+  bool detached = true;        ///< false for a foreground run, which proxies a terminal itself
   unsigned preserve_fds = 0;
   Configuration config;
 };

@@ -8,6 +8,7 @@
 
 #include "common/fs.hpp"
 #include "common/unix_socket.hpp"
+#include "runtime/fd_passing.hpp"
 
 namespace kata::runtime {
 
@@ -32,8 +33,13 @@ std::string encode_command(const MonitorCommand& command) {
       [](const auto& c) -> std::string {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, StartCommand>) return json{{"op", "start"}}.dump();
-        if constexpr (std::is_same_v<T, KillCommand>)
-          return json{{"op", "kill"}, {"signal", c.signal}, {"all", c.all}}.dump();
+        if constexpr (std::is_same_v<T, KillCommand>) {
+          json line{{"op", "kill"}, {"signal", c.signal}, {"all", c.all}};
+          if (!c.exec_id.empty()) line["exec_id"] = c.exec_id;
+          return line.dump();
+        }
+        if constexpr (std::is_same_v<T, ExecCommand>)
+          return json{{"op", "exec"}, {"process", c.process}, {"terminal", c.terminal}}.dump();
         if constexpr (std::is_same_v<T, PsCommand>) return json{{"op", "ps"}}.dump();
         if constexpr (std::is_same_v<T, PauseCommand>) return json{{"op", "pause"}}.dump();
         if constexpr (std::is_same_v<T, ResumeCommand>) return json{{"op", "resume"}}.dump();
@@ -64,6 +70,11 @@ Result<MonitorCommand> decode_command(std::string_view line) {
         return make_error(ErrorKind::invalid_argument, "monitor command kill: all: expected a boolean");
       kill.all = document["all"].get<bool>();
     }
+    if (document.contains("exec_id")) {
+      if (!document["exec_id"].is_string())
+        return make_error(ErrorKind::invalid_argument, "monitor command kill: exec_id: expected a string");
+      kill.exec_id = document["exec_id"].get<std::string>();
+    }
     return MonitorCommand{kill};
   }
   if (op == "ps") return MonitorCommand{PsCommand{}};
@@ -76,6 +87,18 @@ Result<MonitorCommand> decode_command(std::string_view line) {
   }
   if (op == "stats") return MonitorCommand{StatsCommand{}};
   if (op == "subscribe") return MonitorCommand{SubscribeCommand{}};
+  if (op == "exec") {
+    ExecCommand exec;
+    if (!document.contains("process") || !document["process"].is_object())
+      return make_error(ErrorKind::invalid_argument, "monitor command exec: process: expected a JSON object");
+    exec.process = document["process"];
+    if (document.contains("terminal")) {
+      if (!document["terminal"].is_boolean())
+        return make_error(ErrorKind::invalid_argument, "monitor command exec: terminal: expected a boolean");
+      exec.terminal = document["terminal"].get<bool>();
+    }
+    return MonitorCommand{exec};
+  }
   return make_error(ErrorKind::invalid_argument, "monitor command: unknown op \"{}\"", op);
 }
 
@@ -237,6 +260,18 @@ Result<MonitorSubscription> MonitorSubscription::open(const std::string& socket_
   auto line = KATA_TRY(subscription.reader_.next(timeout).wrap("sandbox monitor reply"));
   KATA_TRY(decode_reply_value(line));
   return subscription;
+}
+
+Result<std::pair<MonitorSubscription, json>> MonitorSubscription::open_exec(const std::string& socket_path,
+                                                                           const ExecCommand& command,
+                                                                           std::span<const int> fds,
+                                                                           std::chrono::milliseconds timeout) {
+  auto fd = KATA_TRY(connect_unix_socket(socket_path).wrap("connect to the sandbox monitor"));
+  KATA_TRY(send_with_fds(fd.get(), encode_command(command) + "\n", fds).wrap("send to the sandbox monitor"));
+  MonitorSubscription session(std::move(fd));
+  auto line = KATA_TRY(session.reader_.next(timeout).wrap("sandbox monitor reply"));
+  auto reply = KATA_TRY(decode_reply_value(line));
+  return std::pair<MonitorSubscription, json>(std::move(session), std::move(reply));
 }
 
 Result<MonitorEvent> MonitorSubscription::next(std::chrono::milliseconds timeout) {

@@ -8,6 +8,9 @@
 //   {"op":"resume"}                         -> {"ok":true}
 //   {"op":"update","resources":{...}}       -> {"ok":true}   (OCI linux.resources)
 //   {"op":"stats"}                          -> {"ok":true,"stats":{ContainerStats JSON}}
+//   {"op":"exec","process":{...},"terminal":bool} with fds (SCM_RIGHTS):
+//                                           -> {"ok":true,"exec_id":"...","pid":N},
+//        then {"type":"exit","status":N} when the process exits
 //   {"op":"subscribe"}                      -> {"ok":true}, then event lines:
 //        {"type":"oom"}                        the OOM killer acted in the container
 //        {"type":"exit","status":N}            the container exited; the monitor then closes
@@ -20,6 +23,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,10 +41,12 @@ namespace kata::runtime {
 struct StartCommand {
   bool operator==(const StartCommand&) const = default;
 };
-/// Signal the container's init (or every process with `all`).
+/// Signal the container's init (or every process with `all`, or the exec'd
+/// process `exec_id`).
 struct KillCommand {
   int signal = 15;
   bool all = false;
+  std::string exec_id;  ///< empty: the container's init
   bool operator==(const KillCommand&) const = default;
 };
 /// List the guest pids of the container's processes (reply key "pids").
@@ -67,9 +74,17 @@ struct StatsCommand {
 struct SubscribeCommand {
   bool operator==(const SubscribeCommand&) const = default;
 };
+/// Start an extra process in the container. Its stdio travels with the
+/// command as SCM_RIGHTS fds: the terminal when `terminal`, else stdin,
+/// stdout and stderr. The connection stays open until the exit event.
+struct ExecCommand {
+  nlohmann::json process = nlohmann::json::object();  ///< an OCI process object
+  bool terminal = false;
+  bool operator==(const ExecCommand&) const = default;
+};
 /// One command to the monitor.
 using MonitorCommand = std::variant<StartCommand, KillCommand, PsCommand, PauseCommand, ResumeCommand,
-                                    UpdateCommand, StatsCommand, SubscribeCommand>;
+                                    UpdateCommand, StatsCommand, SubscribeCommand, ExecCommand>;
 
 /// Event of a subscription: the OOM killer acted in the container.
 struct OomEvent {
@@ -148,6 +163,15 @@ class MonitorSubscription {
   /// Connects to the monitor at `socket_path`, sends subscribe and waits up
   /// to `timeout` for its acceptance.
   static Result<MonitorSubscription> open(const std::string& socket_path, std::chrono::milliseconds timeout);
+
+  /// Sends `command` with the process's stdio `fds` to the monitor at
+  /// `socket_path` and waits up to `timeout` for the process to start; the
+  /// session (whose last event is the process's exit) and the reply
+  /// ("exec_id", "pid").
+  static Result<std::pair<MonitorSubscription, nlohmann::json>> open_exec(const std::string& socket_path,
+                                                                          const ExecCommand& command,
+                                                                          std::span<const int> fds,
+                                                                          std::chrono::milliseconds timeout);
 
   /// The next event within `timeout` (timeout error when none came). A
   /// closed connection without an exit event is a protocol error: the

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <cstdio>
 #include <optional>
@@ -16,7 +19,9 @@
 #include "common/unix_socket.hpp"
 #include "hypervisor/accel.hpp"
 #include "hypervisor/qemu/qemu_vm.hpp"
+#include "runtime/fd_passing.hpp"
 #include "runtime/monitor_control.hpp"
+#include "runtime/terminal.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/vm_config.hpp"
 
@@ -28,15 +33,24 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The last signal sent to the monitor itself (conmon and engines signal the
-// pid-file process); the loop forwards it to the container.
-volatile sig_atomic_t pending_signal = 0;
-void remember_signal(int signal) { pending_signal = signal; }
-
 constexpr auto rpc_timeout = 60s;
-// How long one relay slice runs before the loop looks at monitor.sock and
-// forwarded signals again: the latency of start and kill.
-constexpr auto relay_slice = 100ms;
+// How often terminal window sizes are compared while a terminal is relayed:
+// the monitor is in no terminal's session, so no SIGWINCH reaches it.
+constexpr auto window_poll = 250ms;
+// How long exec'd processes may still report their exit after init's.
+constexpr auto exec_linger = 2s;
+// Status recorded when the VM, virtiofsd or the agent connection dies under
+// the container: not a status the container itself chose.
+constexpr int lost_status = 255;
+
+// Signals reach the loop as bytes on this pipe (the handler only writes).
+int wake_write_fd = -1;
+void on_signal(int signal) {
+  int saved_errno = errno;
+  auto byte = static_cast<unsigned char>(signal);
+  (void)!::write(wake_write_fd, &byte, 1);
+  errno = saved_errno;
+}
 
 void log_line(const std::string& text) {
   // fd 2 is monitor.log by now.
@@ -62,9 +76,10 @@ Result<void> redirect_standard_fds(const std::string& dir) {
   return ok();
 }
 
-void reply(int fd, const Result<void>& result) {
-  std::string line = encode_reply(result) + "\n";
-  (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+// Writes one line without blocking the loop; false when the peer is gone.
+bool send_line(int fd, const std::string& text) {
+  std::string line = text + "\n";
+  return ::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(line.size());
 }
 
 // Records the exit status under the container's lock. A container being
@@ -113,8 +128,8 @@ class Monitor {
     }
     agent_.emplace(std::move(*agent));
     phase("agent_ready");
-    streams_ = KATA_TRY(agent_->allocate_stdio(with_stdin, false));
-    KATA_TRY(agent_->create_container(params_.id, params_.guest_spec, streams_, false, rpc_timeout)
+    streams_ = KATA_TRY(agent_->allocate_stdio(with_stdin, params_.terminal));
+    KATA_TRY(agent_->create_container(params_.id, params_.guest_spec, streams_, params_.terminal, rpc_timeout)
                  .wrap("create the container in the VM"));
     phase("container_created");
     listener_ = KATA_TRY(listen_unix_socket(dir + "/" + monitor_socket_name).wrap("monitor socket"));
@@ -124,54 +139,50 @@ class Monitor {
     return timings_;
   }
 
-  // Serves commands and relays output until the container exits; its status.
-  int supervise(int in_fd, int out_fd, int err_fd) {
-    agent_client::HostStdio fds{in_fd, out_fd, err_fd};
-    while (true) {
-      // run_until_exit runs in slices here. The slice that reads EOF from
-      // stdin closes the stream and forgets it; the next slice then fails
-      // with not_found for it, and from then on the slices run without stdin.
-      agent_client::StdioStreams slice_streams = streams_;
-      if (!stdin_open_) {
-        slice_streams.stdin_id = 0;
-        fds.stdin_fd = -1;
-      }
-      if (int signal = pending_signal; signal != 0) {
-        pending_signal = 0;
-        if (auto sent = agent_->signal_process(params_.id, "", signal, false, rpc_timeout); !sent)
-          log_line("forward signal " + std::to_string(signal) + ": " + sent.error().message);
-      }
-      serve_commands();
-      auto status = agent_->run_until_exit(params_.id, "", slice_streams, fds, relay_slice);
-      if (status) return *status;
-      if (status.error().kind == ErrorKind::not_found && stdin_open_ &&
-          status.error().message.find("no outbound stream") != std::string::npos) {
-        stdin_open_ = false;
-        continue;
-      }
-      if (status.error().kind != ErrorKind::timeout) {
-        log_line("agent connection: " + status.error().message);
-        return 255;
-      }
-      if (!wait_request_) continue;
-      // A process_exited event that arrives while output is still queued in
-      // the last instant of a slice is consumed by that slice; the pending
-      // WaitProcess answer then tells the status, after a final drain.
-      auto waited = agent_->await_response(*wait_request_, 0ms);
-      if (!waited) {
-        if (waited.error().kind == ErrorKind::timeout) continue;
-        log_line("wait_process: " + waited.error().message);
-        wait_request_.reset();
-        continue;
-      }
-      slice_streams.stdin_id = 0;  // the process is gone: its stdin no longer matters
-      fds.stdin_fd = -1;
-      auto drained = agent_->run_until_exit(params_.id, "", slice_streams, fds, 2s);
-      if (drained) return *drained;
-      if (waited->contains("status") && (*waited)["status"].is_number_integer())
-        return (*waited)["status"].get<int>();
-      return 255;
+  // The loop: relays, commands, signals and events until the container
+  // exits; its status.
+  int supervise(const agent_client::HostStdio& init_fds, int init_tty, int wake_fd) {
+    auto relay = agent_->attach_relay(params_.id, "", streams_, init_fds);
+    if (!relay) {
+      log_line("relay the container's stdio: " + relay.error().message);
+      return lost_status;
     }
+    init_relay_ = *relay;
+    if (init_tty >= 0) ttys_.push_back({"", init_tty, {}});
+    std::optional<int> init_status;
+    std::optional<Clock::time_point> linger_until;
+    while (true) {
+      std::vector<pollfd> extra{{wake_fd, POLLIN, 0}, {listener_.get(), POLLIN, 0}};
+      agent_client::AgentClient::Timeout wait;
+      if (!ttys_.empty()) wait = window_poll;
+      if (linger_until) wait = window_poll;
+      if (auto pumped = agent_->pump(wait, &extra); !pumped) {
+        log_line("agent connection: " + pumped.error().message);
+        return lost_status;
+      }
+      if ((extra[0].revents & POLLIN) && !handle_signals(wake_fd)) return lost_status;
+      if (extra[1].revents & POLLIN) serve_commands();
+      for (const auto& finished : agent_->take_finished_relays()) {
+        if (finished.id == init_relay_) {
+          init_status = finished.status;
+        } else {
+          finish_exec(finished);
+        }
+      }
+      deliver_events();
+      sync_window_sizes();
+      if (init_status) {
+        // Exec'd processes die with init (one pid namespace); give their
+        // exit events a moment to arrive so their callers learn a status.
+        if (!linger_until) linger_until = Clock::now() + exec_linger;
+        if (execs_.empty() || Clock::now() >= *linger_until) break;
+      }
+    }
+    for (auto& [id, exec] : execs_) send_line(exec.connection.get(), encode_event(ExitEvent{lost_status}));
+    execs_.clear();
+    for (const auto& subscriber : subscribers_) send_line(subscriber.get(), encode_event(ExitEvent{*init_status}));
+    subscribers_.clear();
+    return *init_status;
   }
 
   void shut_down() {
@@ -183,32 +194,156 @@ class Monitor {
 
  private:
   using AgentClientResult = Result<agent_client::AgentClient>;
+  using RelayId = agent_client::AgentClient::RelayId;
+
+  // A process started by `kata exec`, relayed until it exits.
+  struct ExecSession {
+    std::string exec_id;
+    UniqueFd connection;         // gets the exit event
+    std::vector<UniqueFd> fds;   // its stdio, owned until it exits
+  };
+  // A terminal whose window size is followed.
+  struct TtyWatch {
+    std::string exec_id;  // empty: init
+    int fd;
+    WindowSize last;
+  };
+
+  // Forwards signals to init; false when SIGCHLD says QEMU or virtiofsd died.
+  bool handle_signals(int wake_fd) {
+    unsigned char bytes[64];
+    ssize_t got;
+    while ((got = ::read(wake_fd, bytes, sizeof bytes)) > 0) {
+      for (ssize_t i = 0; i < got; ++i) {
+        int signal = bytes[i];
+        if (signal == SIGCHLD) {
+          auto exited = vm_->poll_exit();
+          if (exited && *exited) {
+            log_line("the VM is gone: QEMU or virtiofsd exited (wait status " + std::to_string(**exited) + ")");
+            return false;
+          }
+          continue;
+        }
+        if (auto sent = agent_->signal_process(params_.id, "", signal, false, rpc_timeout); !sent)
+          log_line("forward signal " + std::to_string(signal) + ": " + sent.error().message);
+      }
+    }
+    return true;
+  }
 
   void serve_commands() {
     while (true) {
       int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN: nobody waiting
       UniqueFd connection(fd);
-      auto line = read_line(connection.get(), 2s);
-      if (!line) continue;
-      auto command = decode_command(*line);
+      auto received = receive_line_with_fds(connection.get(), 2s);
+      if (!received) continue;
+      auto command = decode_command(received->line);
       if (!command) {
-        reply(connection.get(), std::move(command).error());
+        send_line(connection.get(), encode_reply(std::move(command).error()));
         continue;
       }
-      reply(connection.get(), execute(*command));
+      if (std::holds_alternative<SubscribeCommand>(*command)) {
+        if (send_line(connection.get(), encode_reply(ok()))) subscribers_.push_back(std::move(connection));
+        continue;
+      }
+      if (const auto* exec = std::get_if<ExecCommand>(&*command)) {
+        start_exec(*exec, std::move(connection), std::move(received->fds));
+        continue;
+      }
+      auto reply = execute(*command);
+      send_line(connection.get(), reply ? encode_reply_value(*reply) : encode_reply(std::move(reply).error()));
     }
   }
 
-  Result<void> execute(const MonitorCommand& command) {
-    if (const auto* kill = std::get_if<KillCommand>(&command))
-      return agent_->signal_process(params_.id, "", kill->signal, kill->all, rpc_timeout);
-    if (started_) return make_error(ErrorKind::wrong_state, "cannot start a container that has already started");
-    KATA_TRY(agent_->start_container(params_.id, rpc_timeout));
-    started_ = true;
-    auto request = agent_->submit(agent_client::WaitProcess{params_.id, ""});
-    if (request) wait_request_ = *request;
-    return ok();
+  // The reply's fields for a command answered at once.
+  Result<nlohmann::json> execute(const MonitorCommand& command) {
+    const std::string& id = params_.id;
+    json none = json::object();
+    if (const auto* kill = std::get_if<KillCommand>(&command)) {
+      KATA_TRY(agent_->signal_process(id, kill->exec_id, kill->signal, kill->all, rpc_timeout));
+      return none;
+    }
+    if (std::holds_alternative<StartCommand>(command)) {
+      if (started_) return make_error(ErrorKind::wrong_state, "cannot start a container that has already started");
+      KATA_TRY(agent_->start_container(id, rpc_timeout));
+      started_ = true;
+      return none;
+    }
+    if (std::holds_alternative<PsCommand>(command)) {
+      auto pids = KATA_TRY(agent_->list_processes(id, rpc_timeout));
+      return json{{"pids", pids}};
+    }
+    if (std::holds_alternative<PauseCommand>(command)) {
+      KATA_TRY(agent_->pause_container(id, rpc_timeout));
+      return none;
+    }
+    if (std::holds_alternative<ResumeCommand>(command)) {
+      KATA_TRY(agent_->resume_container(id, rpc_timeout));
+      return none;
+    }
+    if (const auto* update = std::get_if<UpdateCommand>(&command)) {
+      KATA_TRY(agent_->update_container(id, update->resources, rpc_timeout));
+      return none;
+    }
+    if (std::holds_alternative<StatsCommand>(command)) {
+      auto stats = KATA_TRY(agent_->stats_container(id, rpc_timeout));
+      return json{{"stats", stats.to_json()}};
+    }
+    return make_error(ErrorKind::internal, "monitor: command not handled");
+  }
+
+  void start_exec(const ExecCommand& command, UniqueFd connection, std::vector<UniqueFd> fds) {
+    auto started = [&]() -> Result<json> {
+      std::size_t expected = command.terminal ? 1 : 3;
+      if (fds.size() != expected)
+        return make_error(ErrorKind::invalid_argument, "exec: expected {} stdio fds, got {}", expected, fds.size());
+      std::string exec_id = "exec-" + std::to_string(++exec_count_);
+      auto streams = KATA_TRY(agent_->allocate_stdio(true, command.terminal));
+      auto pid = KATA_TRY(agent_->exec_process(params_.id, exec_id, command.process, streams, rpc_timeout));
+      agent_client::HostStdio host = command.terminal
+                                         ? agent_client::HostStdio{fds[0].get(), fds[0].get(), -1}
+                                         : agent_client::HostStdio{fds[0].get(), fds[1].get(), fds[2].get()};
+      auto relay = KATA_TRY(agent_->attach_relay(params_.id, exec_id, streams, host));
+      if (command.terminal) ttys_.push_back({exec_id, fds[0].get(), {}});
+      execs_.emplace(relay, ExecSession{exec_id, UniqueFd(), std::move(fds)});
+      started_relay_ = relay;
+      return json{{"exec_id", exec_id}, {"pid", pid}};
+    }();
+    if (!started) {
+      send_line(connection.get(), encode_reply(std::move(started).error()));
+      return;
+    }
+    send_line(connection.get(), encode_reply_value(*started));
+    execs_[started_relay_].connection = std::move(connection);
+  }
+
+  void finish_exec(const agent_client::AgentClient::FinishedRelay& finished) {
+    auto it = execs_.find(finished.id);
+    if (it == execs_.end()) return;
+    send_line(it->second.connection.get(), encode_event(ExitEvent{finished.status}));
+    std::erase_if(ttys_, [&](const TtyWatch& watch) { return watch.exec_id == it->second.exec_id; });
+    execs_.erase(it);
+  }
+
+  // OOM events go to every subscriber; exits are the relays' business.
+  void deliver_events() {
+    while (true) {
+      auto event = agent_->next_event(0ms);
+      if (!event || !*event) return;
+      if (!std::holds_alternative<agent_client::Oom>(**event)) continue;
+      std::erase_if(subscribers_, [](const UniqueFd& fd) { return !send_line(fd.get(), encode_event(OomEvent{})); });
+    }
+  }
+
+  void sync_window_sizes() {
+    for (auto& watch : ttys_) {
+      auto size = window_size(watch.fd);
+      if (!size || size->rows == 0 || size->cols == 0 || *size == watch.last) continue;
+      watch.last = *size;
+      if (auto resized = agent_->resize_tty(params_.id, watch.exec_id, size->rows, size->cols, rpc_timeout); !resized)
+        log_line("resize terminal: " + resized.error().message);
+    }
   }
 
   const MonitorParams& params_;
@@ -218,8 +353,12 @@ class Monitor {
   agent_client::StdioStreams streams_;
   UniqueFd listener_;
   bool started_ = false;
-  bool stdin_open_ = true;  // the stdin stream (if any) has not been closed yet
-  std::optional<agent_client::AgentClient::RequestId> wait_request_;
+  RelayId init_relay_ = 0;
+  RelayId started_relay_ = 0;
+  unsigned exec_count_ = 0;
+  std::map<RelayId, ExecSession> execs_;
+  std::vector<TtyWatch> ttys_;
+  std::vector<UniqueFd> subscribers_;
 };
 
 int monitor_main(const MonitorParams& params) {
@@ -227,6 +366,7 @@ int monitor_main(const MonitorParams& params) {
   UniqueFd in(dup_high(0));
   UniqueFd out(dup_high(1));
   UniqueFd err(dup_high(2));
+  UniqueFd terminal(params.terminal_fd);
   auto send_report = [&](const Result<std::vector<BootPhase>>& outcome) {
     (void)write_all(report.get(), encode_monitor_report(outcome) + "\n");
     report.reset();
@@ -235,14 +375,41 @@ int monitor_main(const MonitorParams& params) {
     send_report(std::move(redirected).error().wrap("sandbox monitor"));
     return 1;
   }
+  int wake[2];
+  if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+    send_report(sys_error(errno, "sandbox monitor: pipe"));
+    return 1;
+  }
+  UniqueFd wake_read(wake[0]);
+  UniqueFd wake_write(wake[1]);
+  wake_write_fd = wake_write.get();
   ::signal(SIGPIPE, SIG_IGN);
   struct sigaction action {};
-  action.sa_handler = remember_signal;
+  action.sa_handler = on_signal;
+  action.sa_flags = SA_RESTART;
   ::sigemptyset(&action.sa_mask);
-  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(signal, &action, nullptr);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD})
+    ::sigaction(signal, &action, nullptr);
 
+  // With a terminal, the container's stdio is the terminal alone: the pty
+  // whose master went to the console socket, or (foreground run) the
+  // caller's terminal on stdin/stdout.
+  agent_client::HostStdio init_fds{in.get(), out.get(), err.get()};
+  int init_tty = -1;
+  if (params.terminal) {
+    if (terminal) {
+      init_fds = {terminal.get(), terminal.get(), -1};
+      init_tty = terminal.get();
+      in.reset();
+      out.reset();
+      err.reset();
+    } else {
+      init_fds = {in.get(), out.get(), -1};
+      init_tty = ::isatty(out.get()) ? out.get() : in.get();
+    }
+  }
   Monitor monitor(params);
-  auto outcome = monitor.bring_up(in.get() >= 0);
+  auto outcome = monitor.bring_up(init_fds.stdin_fd >= 0);
   if (!outcome) {
     // Stop the VM before reporting, so create's rollback finds nothing running.
     log_line(outcome.error().message);
@@ -251,10 +418,11 @@ int monitor_main(const MonitorParams& params) {
     return 1;
   }
   send_report(outcome);
-  int status = monitor.supervise(in.get(), out.get(), err.get());
+  int status = monitor.supervise(init_fds, init_tty, wake_read.get());
   in.reset();
   out.reset();
   err.reset();
+  terminal.reset();
   record_exit(params, status);
   monitor.shut_down();
   return status;

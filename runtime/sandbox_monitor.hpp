@@ -2,10 +2,14 @@
 // The sandbox monitor: the process `create` forks, whose pid is the
 // container's pid for engines. It starts the VM (QEMU + virtiofsd as its
 // children, which die with it: parent-death signal), creates the container
-// through the agent, reports the outcome to `create` on a pipe, then serves
-// monitor.sock (start, kill) and relays the container's stdout/stderr to
-// the fds create inherited until the container exits, records the exit
-// status and exits with it.
+// through the agent, reports the outcome to `create` on a pipe, then runs
+// one event loop until the container exits: it relays the container's
+// stdio (the fds create inherited, or its terminal) and that of every exec'd
+// process (fds handed over by `kata exec`), serves monitor.sock (start,
+// kill, exec, ps, pause, resume, update, stats, subscribe), forwards the
+// signals it gets to the container, follows terminal window sizes and
+// notices a dead QEMU or virtiofsd. Then it records the exit status and
+// exits with it.
 
 #include <string>
 #include <vector>
@@ -28,6 +32,11 @@ struct MonitorParams {
   Configuration config;
   nlohmann::json guest_spec;  ///< spec rewritten to guest paths
   int report_fd = -1;         ///< write end of create's report pipe
+  bool terminal = false;      ///< the spec's process.terminal
+  /// With `terminal`: the pty slave whose master went to the console
+  /// socket; -1 to use the inherited stdin/stdout (a foreground run on the
+  /// caller's own terminal).
+  int terminal_fd = -1;
 };
 
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.

@@ -104,7 +104,12 @@ Result<void> QemuVm::stop(std::chrono::milliseconds grace) {
 
 Result<std::optional<int>> QemuVm::poll_exit() {
   if (qemu_.pid() <= 0) return make_error(ErrorKind::wrong_state, "the VM is not running");
-  return qemu_.try_wait();
+  auto qemu = KATA_TRY(qemu_.try_wait());
+  if (qemu) return qemu;
+  // Without virtiofsd the guest has lost its root filesystem: the VM is as
+  // good as gone.
+  if (virtiofsd_.pid() > 0) return virtiofsd_.try_wait();
+  return qemu;
 }
 
 std::vector<pid_t> QemuVm::pids() const {

@@ -1,6 +1,7 @@
 #include "hypervisor/qemu/qmp_client.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,7 +81,15 @@ Result<nlohmann::json> QmpClient::read_message() {
 Result<nlohmann::json> QmpClient::execute(std::string_view command, const nlohmann::json& arguments) {
   nlohmann::json request = {{"execute", command}};
   if (!arguments.is_null()) request["arguments"] = arguments;
-  KATA_TRY(write_all(socket_.get(), request.dump() + "\n").wrap(fmt::format("qmp {}", command)));
+  // send with MSG_NOSIGNAL: a QEMU that is exiting must cost an error, not
+  // a SIGPIPE that kills kata.
+  std::string line = request.dump() + "\n";
+  for (std::size_t sent = 0; sent < line.size();) {
+    ssize_t n = ::send(socket_.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error(errno, "qmp {}: write", command);
+    sent += static_cast<std::size_t>(n);
+  }
   for (;;) {
     auto message = KATA_TRY(read_message().wrap(fmt::format("qmp {}", command)));
     if (!message.is_object() || message.contains("event")) continue;  // asynchronous event

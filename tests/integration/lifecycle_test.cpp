@@ -7,11 +7,17 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -21,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
+#include "common/unique_fd.hpp"
 #include "tests/support/busybox_rootfs.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -123,6 +130,78 @@ std::vector<std::string> mounts_under(const std::string& dir) {
   return found;
 }
 
+/// A console socket as an engine listens on it: receives one pty master.
+class ConsoleSocket {
+ public:
+  explicit ConsoleSocket(const std::string& path) : path_(path) {
+    listener_ = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    REQUIRE(path.size() < sizeof address.sun_path);
+    std::copy(path.begin(), path.end(), address.sun_path);
+    REQUIRE(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener_.get(), 4) == 0);
+  }
+
+  /// The master the runtime sent (one message, one fd, name /dev/ptmx).
+  UniqueFd receive_master() {
+    pollfd pfd{listener_.get(), POLLIN, 0};
+    REQUIRE(::poll(&pfd, 1, 5000) == 1);
+    UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(connection);
+    char name[4096];
+    iovec iov{name, sizeof name};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t got = ::recvmsg(connection.get(), &message, MSG_CMSG_CLOEXEC);
+    REQUIRE(got > 0);
+    CHECK(std::string(name, static_cast<std::size_t>(got)) == "/dev/ptmx");
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    REQUIRE(header != nullptr);
+    REQUIRE(header->cmsg_len == CMSG_LEN(sizeof(int)));
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+    return UniqueFd(fd);
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  UniqueFd listener_;
+};
+
+/// Reads from a pty master until `needle` shows up (or 30 s pass); all read.
+std::string read_until(int master, const std::string& needle) {
+  std::string seen;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (seen.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{master, POLLIN, 0};
+    if (::poll(&pfd, 1, 200) != 1) continue;
+    char buffer[1024];
+    ssize_t got = ::read(master, buffer, sizeof buffer);
+    if (got <= 0) break;
+    seen.append(buffer, static_cast<std::size_t>(got));
+  }
+  return seen;
+}
+
+void type(int master, const std::string& text) { REQUIRE(::write(master, text.data(), text.size()) == static_cast<ssize_t>(text.size())); }
+
+/// Waits (up to 60 s) for a child of this process (a subreaper) to exit; its status.
+int wait_exit(pid_t pid) {
+  for (int i = 0; i < 600; ++i) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(100ms);
+  }
+  return -1;
+}
+
 /// A state root, a configuration pointing at the build tree's guest, and
 /// bundles made from `kata spec` with a busybox rootfs.
 class Lifecycle {
@@ -156,7 +235,7 @@ class Lifecycle {
   }
 
   /// A bundle whose process runs `args`.
-  std::string bundle(const std::string& name, const std::vector<std::string>& args) {
+  std::string bundle(const std::string& name, const std::vector<std::string>& args, bool terminal = false) {
     std::string dir = work_.path() + "/" + name;
     fs::create_directories(dir);
     auto spec = run_kata(work_.path(), {"spec", "-b", dir});
@@ -165,7 +244,7 @@ class Lifecycle {
     REQUIRE(text.ok());
     json config = json::parse(*text);
     config["process"]["args"] = args;
-    config["process"]["terminal"] = false;
+    config["process"]["terminal"] = terminal;
     // Keep a network namespace entry: without one the spec asks for the host network.
     bool has_network = false;
     for (const auto& ns : config["linux"]["namespaces"]) has_network |= ns["type"] == "network";
@@ -402,8 +481,14 @@ TEST_CASE("run -d, signals sent to the pid-file process reach the container, del
   REQUIRE(pid_text.ok());
   REQUIRE(all_digits(*pid_text));
   // conmon and engines signal the pid-file process; the monitor forwards it.
-  REQUIRE(::kill(static_cast<pid_t>(std::stol(*pid_text)), SIGTERM) == 0);
-  auto stopped = lifecycle.wait_stopped("trapper");
+  // Until the shell has installed its trap, SIGTERM to a pid namespace's
+  // init is ignored: repeat it until the container stops.
+  json stopped;
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    REQUIRE(::kill(static_cast<pid_t>(std::stol(*pid_text)), SIGTERM) == 0);
+    stopped = lifecycle.wait_stopped("trapper", 2s);
+    if (stopped["status"] == "stopped") break;
+  }
   CHECK(stopped["status"] == "stopped");
   CHECK(lifecycle.record("trapper")["kata"]["exit_status"] == 3);
   auto deleted = lifecycle.kata({"delete", "trapper"});
@@ -468,4 +553,106 @@ TEST_CASE("check --boot boots a throwaway sandbox, reports the time, and fails w
   CHECK(mounts_under(lifecycle.root()).empty());
   CHECK(processes_naming(lifecycle.root() + "/check-boot-").empty());
   if (fs::exists(lifecycle.root())) CHECK(fs::is_empty(lifecycle.root()));
+}
+
+TEST_CASE("exec runs processes beside the container's, in the foreground and detached") {
+  Lifecycle lifecycle;
+  // Detached exec stand-ins are reparented to us, so their status can be read.
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  auto bundle = lifecycle.bundle("execs", {"/bin/sleep", "600"});
+  auto started = lifecycle.kata({"run", "-d", "-b", bundle, "execs"});
+  REQUIRE_MESSAGE(started.status == 0, describe(started));
+
+  auto status = lifecycle.kata({"exec", "execs", "/bin/sh", "-c", "echo out; echo err >&2; exit 7"});
+  CHECK_MESSAGE(status.status == 7, describe(status));
+  CHECK(status.out == "out\n");
+  CHECK(status.err == "err\n");
+
+  auto flags = lifecycle.kata({"exec", "-e", "FOO=bar", "--cwd", "/tmp", "-u", "1000:1001", "execs", "--", "/bin/sh",
+                               "-c", "echo $FOO $(pwd) $(id -u):$(id -g)"});
+  CHECK_MESSAGE(flags.status == 0, describe(flags));
+  CHECK(flags.out == "bar /tmp 1000:1001\n");
+
+  std::string process = lifecycle.work() + "/process.json";
+  REQUIRE(write_file_atomic(process, R"({"args":["/bin/echo","from-p"],"cwd":"/","user":{"uid":0,"gid":0}})").ok());
+  auto from_file = lifecycle.kata({"exec", "-p", process, "execs"});
+  CHECK_MESSAGE(from_file.status == 0, describe(from_file));
+  CHECK(from_file.out == "from-p\n");
+
+  // stdin and its EOF reach an exec'd process too.
+  std::string input = lifecycle.work() + "/exec-input";
+  REQUIRE(write_file_atomic(input, "abc\n").ok());
+  auto piped = lifecycle.kata({"exec", "execs", "/bin/cat"}, "", input);
+  CHECK(piped.out == "abc\n");
+
+  auto missing = lifecycle.kata({"exec", "execs", "/no/such/binary"});
+  CHECK_MESSAGE(missing.status == 255, describe(missing));
+  CHECK_FALSE(missing.err.empty());
+
+  // Detached: the pid file names a host process that lives as long as the
+  // guest process and exits with its status.
+  std::string pid_file = lifecycle.work() + "/exec.pid";
+  auto detached = lifecycle.kata({"exec", "-d", "--pid-file", pid_file, "execs", "/bin/sh", "-c", "sleep 2; exit 5"});
+  REQUIRE_MESSAGE(detached.status == 0, describe(detached));
+  auto pid_text = read_or_empty(pid_file);
+  REQUIRE(all_digits(pid_text));
+  pid_t stand_in = std::stoi(pid_text);
+  CHECK(::kill(stand_in, 0) == 0);
+  CHECK(wait_exit(stand_in) == 5);
+
+  auto stopped = lifecycle.kata({"exec", "nosuch", "/bin/true"});
+  CHECK(stopped.status == 255);
+  CHECK(stopped.err.find("does not exist") != std::string::npos);
+
+  auto removed = lifecycle.kata({"delete", "--force", "execs"});
+  CHECK_MESSAGE(removed.status == 0, describe(removed));
+  auto after = lifecycle.kata({"exec", "execs", "/bin/true"});
+  CHECK(after.status == 255);
+  lifecycle.check_gone("execs");
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+TEST_CASE("a terminal through a console socket: the shell answers, follows the window size and exits") {
+  Lifecycle lifecycle;
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  auto bundle = lifecycle.bundle("tty", {"/bin/sh"}, true);
+  auto refused = lifecycle.kata({"create", "-b", bundle, "tty"});
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("console socket") != std::string::npos);
+
+  ConsoleSocket console(lifecycle.work() + "/console.sock");
+  auto created = lifecycle.kata({"create", "--console-socket", console.path(), "-b", bundle, "tty"});
+  REQUIRE_MESSAGE(created.status == 0, describe(created));
+  UniqueFd master = console.receive_master();
+  auto started = lifecycle.kata({"start", "tty"});
+  REQUIRE_MESSAGE(started.status == 0, describe(started));
+
+  type(master.get(), "echo hi-$((6*7))\n");
+  CHECK(read_until(master.get(), "hi-42").find("hi-42") != std::string::npos);
+  winsize size{40, 120, 0, 0};
+  REQUIRE(::ioctl(master.get(), TIOCSWINSZ, &size) == 0);
+  std::this_thread::sleep_for(1s);  // the monitor looks at window sizes every 250 ms
+  type(master.get(), "stty size\n");
+  CHECK(read_until(master.get(), "40 120").find("40 120") != std::string::npos);
+
+  // An exec'd shell with its own terminal.
+  ConsoleSocket exec_console(lifecycle.work() + "/exec-console.sock");
+  std::string pid_file = lifecycle.work() + "/tty-exec.pid";
+  auto exec = lifecycle.kata({"exec", "-t", "-d", "--console-socket", exec_console.path(), "--pid-file", pid_file,
+                              "tty", "/bin/sh"});
+  REQUIRE_MESSAGE(exec.status == 0, describe(exec));
+  UniqueFd exec_master = exec_console.receive_master();
+  type(exec_master.get(), "echo $((2+3))x\n");
+  CHECK(read_until(exec_master.get(), "5x").find("5x") != std::string::npos);
+  type(exec_master.get(), "exit 4\n");
+  CHECK(wait_exit(std::stoi(read_or_empty(pid_file))) == 4);
+
+  type(master.get(), "exit 3\n");
+  auto state = lifecycle.wait_stopped("tty");
+  CHECK(state["status"] == "stopped");
+  CHECK(lifecycle.record("tty")["kata"]["exit_status"] == 3);
+  auto removed = lifecycle.kata({"delete", "tty"});
+  CHECK_MESSAGE(removed.status == 0, describe(removed));
+  lifecycle.check_gone("tty");
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
 }

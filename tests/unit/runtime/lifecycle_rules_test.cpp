@@ -85,7 +85,7 @@ TEST_CASE("pid file: decimal digits without newline, written atomically") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("VM compatibility: host network, terminals and preserved fds are refused") {
+TEST_CASE("VM compatibility: host network and preserved fds are refused, terminals follow runc's rules") {
   auto no_netns = spec_from(spec_text(R"([{"type":"pid"},{"type":"mount"}])"));
   auto refused = check_vm_compatible(no_netns, {});
   REQUIRE_FALSE(refused.ok());
@@ -99,12 +99,17 @@ TEST_CASE("VM compatibility: host network, terminals and preserved fds are refus
   CHECK(fds.error().kind == ErrorKind::unsupported);
   CHECK(fds.error().message.find("--preserve-fds") != std::string::npos);
 
+  // runc's terminal rules: a console socket needs a terminal, a detached
+  // terminal needs a console socket, a foreground terminal needs neither.
   auto console = check_vm_compatible(with_netns, {true, 0});
   REQUIRE_FALSE(console.ok());
-  CHECK(console.error().message == "terminal not supported yet");
-  auto terminal = check_vm_compatible(spec_from(spec_text(R"([{"type":"network"}])", "[]", true)), {});
+  CHECK(console.error().message == "cannot use console socket if kata will not detach or allocate tty");
+  auto tty_spec = spec_from(spec_text(R"([{"type":"network"}])", "[]", true));
+  auto terminal = check_vm_compatible(tty_spec, {});
   REQUIRE_FALSE(terminal.ok());
-  CHECK(terminal.error().message == "terminal not supported yet");
+  CHECK(terminal.error().message == "cannot allocate tty if kata will detach without setting console socket");
+  CHECK(check_vm_compatible(tty_spec, {true, 0, true}).ok());
+  CHECK(check_vm_compatible(tty_spec, {false, 0, false}).ok());
 }
 
 TEST_CASE("guest rewrite: root and bind sources move to the share layout, hooks stay on the host") {
