@@ -13,12 +13,22 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "agent-client/messages.hpp"
 #include "common/unique_fd.hpp"
+#include "hypervisor/qemu/qemu_config.hpp"
 #include "runtime/configuration.hpp"
 #include "runtime/vm_config.hpp"
 #include "runtime/container_record.hpp"
 
 namespace kata::runtime {
+
+/// The container's network as the VM gets it (tcfilter model): QEMU's tap
+/// devices (fds inherited from create) and the agent's request. Empty: the
+/// guest has loopback only.
+struct GuestNetwork {
+  std::vector<hypervisor::qemu::NetDevice> devices;
+  agent_client::ConfigureNetwork request;
+};
 
 /// What the monitor needs; all paths absolute.
 struct MonitorParams {
@@ -28,6 +38,7 @@ struct MonitorParams {
   Configuration config;
   nlohmann::json guest_spec;  ///< spec rewritten to guest paths
   int report_fd = -1;         ///< write end of create's report pipe
+  GuestNetwork network;       ///< configured after the agent handshake, before create_container
 };
 
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.
