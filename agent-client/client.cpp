@@ -395,6 +395,11 @@ Result<void> AgentClient::destroy_sandbox(Timeout timeout) {
   return ok();
 }
 
+Result<void> AgentClient::configure_network(const ConfigureNetwork& request, Timeout timeout) {
+  KATA_TRY(call(request, timeout));
+  return ok();
+}
+
 Result<StdioStreams> AgentClient::allocate_stdio(bool with_stdin, bool terminal) {
   KATA_TRY(check_usable());
   auto next_id = [&] {

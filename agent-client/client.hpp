@@ -106,6 +106,9 @@ class AgentClient {
   Result<void> remove_container(const std::string& id, Timeout timeout);
   /// Kills everything and powers the guest off after answering.
   Result<void> destroy_sandbox(Timeout timeout);
+  /// Configures the guest's interfaces (by MAC), addresses and routes and
+  /// brings lo up; before the first container is created.
+  Result<void> configure_network(const ConfigureNetwork& request, Timeout timeout);
 
   /// Sends a request without waiting (pipelining); take its answer with
   /// await_response(). Fails if the connection is broken.

@@ -239,6 +239,80 @@ Result<DestroySandbox> DestroySandbox::from_json(const json& json) {
   return DestroySandbox{};
 }
 
+namespace {
+
+// The array field `name` of objects, at most `max_items`, each parsed by
+// T::from_json; errors name the element ("interfaces[2]: field ...").
+template <typename T>
+Result<std::vector<T>> get_object_array(const json& object, std::string_view name, std::size_t max_items) {
+  auto it = object.find(name);
+  if (it == object.end()) return make_error(ErrorKind::protocol, "field \"{}\": missing", name);
+  if (!it->is_array()) return make_error(ErrorKind::protocol, "field \"{}\": expected an array", name);
+  if (it->size() > max_items)
+    return make_error(ErrorKind::protocol, "field \"{}\": more than {} items", name, max_items);
+  std::vector<T> out;
+  for (std::size_t n = 0; n < it->size(); ++n) {
+    const json& item = (*it)[n];
+    if (!item.is_object()) return make_error(ErrorKind::protocol, "{}[{}]: expected an object", name, n);
+    out.push_back(KATA_TRY(T::from_json(item).wrap(fmt::format("{}[{}]", name, n))));
+  }
+  return out;
+}
+
+// IFNAMSIZ - 1: the longest interface name the kernel accepts.
+constexpr std::size_t kMaxInterfaceName = 15;
+// Long enough for any IPv6 address with a prefix ("ffff:...:ffff/128").
+constexpr std::size_t kMaxAddressText = 64;
+
+}  // namespace
+
+json NetworkInterface::to_json() const {
+  return {{"mac", mac}, {"name", name}, {"mtu", mtu}, {"addresses", addresses}};
+}
+Result<NetworkInterface> NetworkInterface::from_json(const json& json) {
+  NetworkInterface out;
+  out.mac = KATA_TRY(get_string(json, "mac", 17));
+  if (out.mac.size() != 17) return make_error(ErrorKind::protocol, "field \"mac\": expected aa:bb:cc:dd:ee:ff");
+  out.name = KATA_TRY(get_string(json, "name", kMaxInterfaceName));
+  if (out.name.empty()) return make_error(ErrorKind::protocol, "field \"name\": must not be empty");
+  out.mtu = KATA_TRY(get_u32(json, "mtu", 65535));
+  if (out.mtu < 68) return make_error(ErrorKind::protocol, "field \"mtu\": {} is below 68", out.mtu);
+  out.addresses = KATA_TRY(get_string_array(json, "addresses", kMaxNetworkInterfaces));
+  for (const auto& address : out.addresses) {
+    if (address.size() > kMaxAddressText)
+      return make_error(ErrorKind::protocol, "field \"addresses\": an address is too long");
+  }
+  return out;
+}
+
+json NetworkRoute::to_json() const {
+  return {{"dest", dest}, {"gateway", gateway}, {"device", device}, {"source", source}, {"scope", scope}};
+}
+Result<NetworkRoute> NetworkRoute::from_json(const json& json) {
+  NetworkRoute out;
+  out.dest = KATA_TRY(get_string(json, "dest", kMaxAddressText));
+  if (out.dest.empty()) return make_error(ErrorKind::protocol, "field \"dest\": must not be empty");
+  out.gateway = KATA_TRY(get_string(json, "gateway", kMaxAddressText));
+  out.device = KATA_TRY(get_string(json, "device", kMaxInterfaceName));
+  out.source = KATA_TRY(get_string(json, "source", kMaxAddressText));
+  out.scope = KATA_TRY(get_u32(json, "scope", 255));
+  return out;
+}
+
+json ConfigureNetwork::to_json() const {
+  json interfaces_json = json::array();
+  for (const auto& interface : interfaces) interfaces_json.push_back(interface.to_json());
+  json routes_json = json::array();
+  for (const auto& route : routes) routes_json.push_back(route.to_json());
+  return {{"interfaces", interfaces_json}, {"routes", routes_json}};
+}
+Result<ConfigureNetwork> ConfigureNetwork::from_json(const json& json) {
+  ConfigureNetwork out;
+  out.interfaces = KATA_TRY(get_object_array<NetworkInterface>(json, "interfaces", kMaxNetworkInterfaces));
+  out.routes = KATA_TRY(get_object_array<NetworkRoute>(json, "routes", kMaxNetworkRoutes));
+  return out;
+}
+
 json ProcessExited::to_json() const {
   return {{"container_id", container_id}, {"exec_id", exec_id}, {"status", status}};
 }

@@ -227,10 +227,52 @@ struct DestroySandbox {
   static Result<DestroySandbox> from_json(const nlohmann::json& json);
 };
 
+/// Largest number of interfaces (and of addresses per interface) a
+/// ConfigureNetwork request may carry.
+inline constexpr std::size_t kMaxNetworkInterfaces = 64;
+/// Largest number of routes a ConfigureNetwork request may carry.
+inline constexpr std::size_t kMaxNetworkRoutes = 1024;
+
+/// One guest network interface, found by its MAC address.
+struct NetworkInterface {
+  std::string mac;   ///< "aa:bb:cc:dd:ee:ff", lower case
+  std::string name;  ///< name the guest gives the interface (the host veth's), at most 15 bytes
+  std::uint32_t mtu = 0;  ///< 68..65535
+  std::vector<std::string> addresses;  ///< "10.0.0.2/24", "fd00::2/64"
+  nlohmann::json to_json() const;
+  static Result<NetworkInterface> from_json(const nlohmann::json& json);
+  bool operator==(const NetworkInterface&) const = default;
+};
+
+/// One route of the guest's main table.
+struct NetworkRoute {
+  std::string dest;     ///< "default" or "10.0.0.0/24" / "fd00::/64"
+  std::string gateway;  ///< empty: on-link
+  std::string device;   ///< NetworkInterface::name
+  std::string source;   ///< preferred source address; empty: none
+  std::uint32_t scope = 0;  ///< RT_SCOPE_* (0 universe, 253 link), 0..255
+  nlohmann::json to_json() const;
+  static Result<NetworkRoute> from_json(const nlohmann::json& json);
+  bool operator==(const NetworkRoute&) const = default;
+};
+
+/// Configures the guest's network before the first container is created:
+/// brings lo up, and for each interface (matched by MAC) sets name, MTU and
+/// addresses and brings it up, then adds the routes. An empty request only
+/// brings lo up.
+struct ConfigureNetwork {
+  static constexpr std::string_view kOp = "configure_network";
+  using Response = Empty;
+  std::vector<NetworkInterface> interfaces;
+  std::vector<NetworkRoute> routes;
+  nlohmann::json to_json() const;
+  static Result<ConfigureNetwork> from_json(const nlohmann::json& json);
+};
+
 /// Any control request. Order is irrelevant on the wire (ops are named).
 using Request = std::variant<CreateContainer, StartContainer, RemoveContainer, ExecProcess, SignalProcess,
                              WaitProcess, CloseStdin, ResizeTty, ListProcesses, PauseContainer, ResumeContainer,
-                             UpdateContainer, StatsContainer, DestroySandbox>;
+                             UpdateContainer, StatsContainer, DestroySandbox, ConfigureNetwork>;
 
 /// Wire name of a request ("create_container").
 std::string_view op_name(const Request& request);

@@ -116,6 +116,7 @@ class Server {
   Reply handle(std::uint32_t id, const agent_client::ResumeContainer& request);
   Reply handle(std::uint32_t id, const agent_client::UpdateContainer& request);
   Reply handle(std::uint32_t id, const agent_client::StatsContainer& request);
+  Reply handle(std::uint32_t id, const agent_client::ConfigureNetwork& request);  // handlers_network.cpp
 
   Result<ManagedContainer*> find_container(const std::string& container_id);
   Result<ManagedProcess*> find_process(const std::string& container_id, const std::string& exec_id);

@@ -63,6 +63,17 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
       mount.source = guest_dir + "/mounts/" + std::to_string(n);
     }
   }
+  if (guest.linux_config && guest.linux_config->namespaces) {
+    auto& namespaces = *guest.linux_config->namespaces;
+    for (auto it = namespaces.begin(); it != namespaces.end();) {
+      if (it->type == "network" && it->path && !it->path->empty()) {
+        bundle.netns_path = *it->path;
+        it = namespaces.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   guest.hooks.reset();  // hooks run on the host, never in the guest
   bundle.spec = oci::to_json(guest);
   return bundle;

@@ -28,6 +28,11 @@ struct ShareMount {
 struct GuestBundle {
   nlohmann::json spec;              ///< to send with CreateContainer
   std::vector<ShareMount> mounts;   ///< rootfs first, then bind sources in spec order
+  /// The host network namespace the engine prepared (linux.namespaces
+  /// network path); its interfaces are carried into the VM, and the guest
+  /// spec's container uses the guest's root namespace where they appear.
+  /// Empty: the container gets a new namespace in the guest (loopback only).
+  std::string netns_path;
 };
 
 /// What create needs to know besides the spec.
@@ -49,7 +54,10 @@ bool is_bind_mount(const oci::Mount& mount);
 /// Rewrites `spec` for container `id` whose bundle is `bundle_dir`
 /// (absolute): root.path and each bind mount's source become guest paths;
 /// relative host paths are resolved against the bundle. Hooks stay on the
-/// host (removed from the guest spec).
+/// host (removed from the guest spec). A network namespace with a path is
+/// removed from the guest spec (the path names a host namespace; the
+/// container shares the guest's root namespace, which gets its interfaces)
+/// and reported in netns_path; one without a path stays (a new, empty one).
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir);
 
 }  // namespace kata::runtime

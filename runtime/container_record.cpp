@@ -122,6 +122,23 @@ Result<std::vector<BootPhase>> read_boot_timings(const json* value, const std::s
   return phases;
 }
 
+Result<std::vector<TapLink>> read_taps(const json* value, const std::string& key) {
+  std::vector<TapLink> taps;
+  if (value == nullptr) return taps;
+  if (!value->is_array()) return wrong_type(key, "an array", *value);
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const json& entry = (*value)[i];
+    std::string entry_key = fmt::format("{}[{}]", key, i);
+    if (!entry.is_object()) return wrong_type(entry_key, "an object", entry);
+    ObjectReader reader(entry, entry_key + ".");
+    TapLink link;
+    link.host_interface = KATA_TRY(reader.required_string("interface"));
+    link.tap = KATA_TRY(reader.required_string("tap"));
+    taps.push_back(std::move(link));
+  }
+  return taps;
+}
+
 Result<ContainerRecord> record_from_document(const json& document) {
   if (!document.is_object()) return wrong_type("state", "an object", document);
   ObjectReader top(document, "");
@@ -168,6 +185,8 @@ Result<ContainerRecord> record_from_document(const json& document) {
   record.agent_socket = KATA_TRY(own.optional_string("agent_socket"));
   record.virtiofsd_socket = KATA_TRY(own.optional_string("virtiofsd_socket"));
   record.boot_timings = KATA_TRY(read_boot_timings(own.find("boot_timings"), own.name("boot_timings")));
+  record.netns_path = KATA_TRY(own.optional_string("netns_path"));
+  record.taps = KATA_TRY(read_taps(own.find("taps"), own.name("taps")));
   return record;
 }
 
@@ -200,6 +219,12 @@ json record_to_json(const ContainerRecord& record) {
     timings.push_back({{"phase", phase.name}, {"ms", phase.milliseconds}});
   }
   kata["boot_timings"] = std::move(timings);
+  put_optional(kata, "netns_path", record.netns_path);
+  if (!record.taps.empty()) {
+    json taps = json::array();
+    for (const TapLink& link : record.taps) taps.push_back({{"interface", link.host_interface}, {"tap", link.tap}});
+    kata["taps"] = std::move(taps);
+  }
   document["kata"] = std::move(kata);
   return document;
 }

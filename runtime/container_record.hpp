@@ -30,6 +30,14 @@ struct BootPhase {
   bool operator==(const BootPhase&) const = default;
 };
 
+/// A tap kata created in the container's network namespace (tcfilter
+/// model) and the interface it mirrors; delete removes both's tc state.
+struct TapLink {
+  std::string host_interface;  ///< the engine's interface (veth) in the namespace
+  std::string tap;             ///< kata's tap next to it ("tap0_kata")
+  bool operator==(const TapLink&) const = default;
+};
+
 /// One container's persistent record.
 struct ContainerRecord {
   // --- OCI state (runtime-spec "State") ---
@@ -56,6 +64,8 @@ struct ContainerRecord {
   std::optional<std::string> agent_socket;
   std::optional<std::string> virtiofsd_socket;
   std::vector<BootPhase> boot_timings;   ///< in the order the phases ran
+  std::optional<std::string> netns_path;  ///< network namespace kata put taps in; none: no taps
+  std::vector<TapLink> taps;              ///< what delete tears down in netns_path
 
   bool operator==(const ContainerRecord&) const = default;
 };

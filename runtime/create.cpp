@@ -15,6 +15,7 @@
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
 #include "runtime/monitor_control.hpp"
+#include "runtime/network/tcfilter.hpp"
 #include "runtime/pid_file.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/sandbox_monitor.hpp"
@@ -65,9 +66,12 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   auto lock = KATA_TRY(store.reserve(params.id));
   const std::string dir = lock.dir();
   std::optional<ChildProcess> monitor;
+  std::optional<network::PreparedNetwork> prepared_network;
   ScopeExit rollback([&] {
     monitor.reset();  // SIGKILLs and reaps it; QEMU and virtiofsd die with it
     (void)kill_processes_naming(dir, 5s);
+    if (prepared_network)
+      (void)network::teardown_tcfilter_network(prepared_network->netns_path, prepared_network->links());
     (void)unmount_below(dir);
     (void)store.remove(lock);
   });
@@ -94,6 +98,13 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   UniqueFd report_write(report_pipe[1]);
   MonitorParams monitor_params{params.id, store.root(), dir, params.config, guest.spec, report_write.get(), terminal,
                                pty ? pty->slave.get() : -1};
+  // The engine's namespace is carried into the VM (tcfilter); with "none" the
+  // guest has loopback only. The tap fds must be open across the fork below:
+  // the monitor hands them to QEMU.
+  if (!guest.netns_path.empty() && params.config.runtime.internetworking_model == InterNetworkingModel::tcfilter) {
+    prepared_network = KATA_TRY(network::prepare_tcfilter_network(guest.netns_path).wrap("container network"));
+    monitor_params.network = {prepared_network->devices(), prepared_network->guest};
+  }
   // The monitor is this process forked without exec: kata is
   // single-threaded here (no logging or other threads exist), so the child
   // may go on using the heap, spdlog and the rest as the parent would.
@@ -110,6 +121,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   }
   monitor.emplace(pid);
   report_write.reset();
+  // Only the monitor (and QEMU) keep the taps open from here on.
+  if (prepared_network) {
+    for (auto& interface : prepared_network->interfaces) interface.tap_fd.reset();
+  }
   auto timings = KATA_TRY(await_report(report_read.get(), params.config));
   if (pty) {
     pty->slave.reset();
@@ -135,6 +150,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.agent_socket = dir + "/" + agent_socket_name;
   record.virtiofsd_socket = dir + "/" + virtiofsd_socket_name;
   record.boot_timings = std::move(timings);
+  if (prepared_network) {
+    record.netns_path = prepared_network->netns_path;
+    record.taps = prepared_network->links();
+  }
   if (spec.hooks) {
     // The container exists in the guest and waits at its start barrier:
     // the point where runc runs these, with status "creating".

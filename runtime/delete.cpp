@@ -4,6 +4,7 @@
 #include "runtime/container_state.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
+#include "runtime/network/tcfilter.hpp"
 #include "runtime/share_dir.hpp"
 #include "runtime/verb_rules.hpp"
 
@@ -26,6 +27,8 @@ Result<void> delete_container(StateStore& store, std::string_view id, bool force
   }
   // No state.json under the lock: a create that died half way; clean up what it left.
   KATA_TRY(kill_processes_naming(lock.dir(), 10s).wrap("kill the VM"));
+  if (record && record->netns_path)
+    KATA_TRY(network::teardown_tcfilter_network(*record->netns_path, record->taps).wrap("tear down the network"));
   KATA_TRY(unmount_below(lock.dir()).wrap("unmount the share"));
   KATA_TRY(store.remove(lock));
   if (record) {

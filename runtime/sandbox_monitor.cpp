@@ -113,6 +113,7 @@ class Monitor {
     // Socket names too long for sun_path are relative to the container dir,
     // which QEMU inherits as its working directory.
     if (::chdir(dir.c_str()) < 0) return sys_error(errno, "chdir {}", dir);
+    plan.qemu.net_devices = params_.network.devices;  // network: tap fds go to QEMU
     const auto& qemu = plan.qemu;
     const auto& virtiofsd = plan.virtiofsd;
 
@@ -128,6 +129,8 @@ class Monitor {
     }
     agent_.emplace(std::move(*agent));
     phase("agent_ready");
+    // network: before the container exists, so it starts with its interfaces up
+    KATA_TRY(agent_->configure_network(params_.network.request, rpc_timeout).wrap("configure the guest network"));
     streams_ = KATA_TRY(agent_->allocate_stdio(with_stdin, params_.terminal));
     KATA_TRY(agent_->create_container(params_.id, params_.guest_spec, streams_, params_.terminal, rpc_timeout)
                  .wrap("create the container in the VM"));

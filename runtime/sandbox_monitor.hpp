@@ -17,12 +17,22 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "agent-client/messages.hpp"
 #include "common/unique_fd.hpp"
+#include "hypervisor/qemu/qemu_config.hpp"
 #include "runtime/configuration.hpp"
 #include "runtime/vm_config.hpp"
 #include "runtime/container_record.hpp"
 
 namespace kata::runtime {
+
+/// The container's network as the VM gets it (tcfilter model): QEMU's tap
+/// devices (fds inherited from create) and the agent's request. Empty: the
+/// guest has loopback only.
+struct GuestNetwork {
+  std::vector<hypervisor::qemu::NetDevice> devices;
+  agent_client::ConfigureNetwork request;
+};
 
 /// What the monitor needs; all paths absolute.
 struct MonitorParams {
@@ -37,6 +47,7 @@ struct MonitorParams {
   /// socket; -1 to use the inherited stdin/stdout (a foreground run on the
   /// caller's own terminal).
   int terminal_fd = -1;
+  GuestNetwork network;       ///< configured after the agent handshake, before create_container
 };
 
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.

@@ -20,6 +20,7 @@
 #include "agent/container/child_launch.hpp"
 #include "agent/container/child_report.hpp"
 #include "agent/container/container.hpp"
+#include "agent/container/loopback.hpp"
 #include "agent/container/namespaces.hpp"
 #include "agent/container/process_setup.hpp"
 #include "agent/container/rootfs.hpp"
@@ -75,6 +76,8 @@ Result<void> init_steps(InitContext& context) {
   KATA_TRY(join_namespaces(context.namespaces.joins));
   int unshare_flags = context.namespaces.new_flags & ~(CLONE_NEWUSER | CLONE_NEWPID);
   if (unshare_flags != 0 && ::unshare(unshare_flags) != 0) return sys_error(errno, "unshare namespaces");
+  // A new network namespace has only lo, and down; runc brings it up.
+  if (unshare_flags & CLONE_NEWNET) KATA_TRY(bring_loopback_up());
   KATA_TRY(set_names(context.spec));
   KATA_TRY(setup_stdio(context.stdio, context.terminal));
   KATA_TRY(prepare_rootfs(context.spec, context.console_path));

@@ -77,6 +77,17 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
     add("-chardev", fmt::format("socket,id=virtiofs,path={}", config.virtiofs_socket));
     add("-device", fmt::format("{},chardev=virtiofs,tag={}", device(config, "vhost-user-fs"), config.virtiofs_tag));
   }
+
+  for (std::size_t n = 0; n < config.net_devices.size(); ++n) {
+    const NetDevice& net = config.net_devices[n];
+    // vnet_hdr=on matches the tap's IFF_VNET_HDR: offloads (checksum, TSO)
+    // pass between the host interface and the guest unchanged.
+    add("-netdev", fmt::format("tap,id={},fd={},vnet_hdr=on", net.id, kFirstNetFd + static_cast<int>(n)));
+    // romfile= : no PXE option ROM (the kernel is booted directly, and the
+    // ROM file may not be installed).
+    add("-device", is_microvm(config) ? fmt::format("virtio-net-device,netdev={},mac={}", net.id, net.mac)
+                                      : fmt::format("virtio-net-pci,netdev={},mac={},romfile=", net.id, net.mac));
+  }
   return argv;
 }
 

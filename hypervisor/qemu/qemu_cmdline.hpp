@@ -7,6 +7,10 @@
 
 namespace kata::hypervisor::qemu {
 
+/// QEMU receives the tap fd of net_devices[n] as fd kFirstNetFd + n (QemuVm
+/// maps host_fd there), so the argv does not depend on kata's fd numbers.
+inline constexpr int kFirstNetFd = 3;
+
 /// The guest kernel command line kata boots with: its own fixed parameters
 /// (console, panic behaviour, boot-time savers) followed by config.kernel_params.
 std::string kernel_command_line(const QemuConfig& config);

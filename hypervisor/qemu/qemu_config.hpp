@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace kata::hypervisor::qemu {
 
@@ -11,6 +12,14 @@ enum class Accel { kvm, tcg };
 /// Machine model: q35 (PCI, the default: never hung in our TCG boots) or
 /// microvm (MMIO, a little faster to boot).
 enum class Machine { q35, microvm };
+
+/// A virtio-net device backed by a tap fd kata opened (tcfilter model).
+struct NetDevice {
+  std::string id;   ///< netdev id ("net0")
+  std::string mac;  ///< guest MAC: the mirrored host interface's
+  int host_fd = -1; ///< the tap fd in the process spawning QEMU (opened with IFF_VNET_HDR); not in the argv
+  bool operator==(const NetDevice&) const = default;
+};
 
 /// Everything the QEMU command line depends on. Built by the runtime from the
 /// configuration, annotations and the spec's resources; paths are host paths
@@ -33,6 +42,8 @@ struct QemuConfig {
   std::string virtiofs_socket;       ///< virtiofsd's vhost-user socket; empty: no shared filesystem
   std::string virtiofs_tag = "kataShared";  ///< mount tag the agent mounts
   bool debug = false;                ///< verbose guest kernel console
+  /// Network devices; the nth tap fd is fd kFirstNetFd+n in QEMU (see qemu_cmdline.hpp).
+  std::vector<NetDevice> net_devices;
 };
 
 }  // namespace kata::hypervisor::qemu

@@ -59,6 +59,8 @@ Result<void> QemuVm::start() {
   ::unlink(qemu_config_.agent_socket.c_str());
   std::vector<std::pair<int, int>> output;
   if (output_fd_ >= 0) output = {{output_fd_, 1}, {output_fd_, 2}};
+  for (std::size_t n = 0; n < qemu_config_.net_devices.size(); ++n)
+    output.emplace_back(qemu_config_.net_devices[n].host_fd, kFirstNetFd + static_cast<int>(n));
   qemu_ = KATA_TRY(ChildProcess::spawn({
                                            .argv = build_argv(qemu_config_),
                                            .fds = output,

@@ -32,6 +32,9 @@ std::vector<Request> sample_requests() {
       UpdateContainer{"c1", {{"memory", {{"limit", 268435456}}}}},
       StatsContainer{"c1"},
       DestroySandbox{},
+      ConfigureNetwork{{NetworkInterface{"02:42:0a:c8:00:02", "eth0", 1400, {"10.200.0.2/24", "fd00::2/64"}}},
+                       {NetworkRoute{"default", "10.200.0.1", "eth0", "10.200.0.2", 0},
+                        NetworkRoute{"192.168.7.0/24", "", "eth0", "", 253}}},
   };
 }
 
@@ -174,6 +177,46 @@ TEST_CASE("out-of-range values are protocol errors") {
   // A status outside 0..255 in a reply or event is refused too.
   CHECK_FALSE(ProcessStatus::from_json({{"status", 256}}).ok());
   CHECK_FALSE(ProcessList::from_json({{"pids", {1, -5}}}).ok());
+}
+
+TEST_CASE("configure_network: bad interfaces and routes are protocol errors naming the element") {
+  json interface = {{"mac", "02:42:0a:c8:00:02"}, {"name", "eth0"}, {"mtu", 1400}, {"addresses", {"10.0.0.2/24"}}};
+  json route = {{"dest", "default"}, {"gateway", "10.0.0.1"}, {"device", "eth0"}, {"source", ""}, {"scope", 0}};
+  auto decode = [](const json& interfaces, const json& routes) {
+    return decode_request(
+        request_frame({{"op", "configure_network"}, {"args", {{"interfaces", interfaces}, {"routes", routes}}}}));
+  };
+  REQUIRE(decode(json::array({interface}), json::array({route})).ok());
+  // An empty request is valid: it only brings lo up.
+  CHECK(decode(json::array(), json::array()).ok());
+
+  std::vector<std::pair<json, json>> broken;
+  auto with = [](json object, const char* key, json value) {
+    object[key] = std::move(value);
+    return object;
+  };
+  broken.push_back({json::array({with(interface, "mtu", 67)}), json::array()});
+  broken.push_back({json::array({with(interface, "mtu", 65536)}), json::array()});
+  broken.push_back({json::array({with(interface, "mac", "02:42")}), json::array()});
+  broken.push_back({json::array({with(interface, "name", "")}), json::array()});
+  broken.push_back({json::array({with(interface, "name", "a-name-of-16-chr")}), json::array()});
+  broken.push_back({json::array({interface, 7}), json::array()});
+  broken.push_back({json::array(), json::array({with(route, "dest", "")})});
+  broken.push_back({json::array(), json::array({with(route, "scope", 256)})});
+  broken.push_back({json::object(), json::array()});
+  json too_many = json::array();
+  for (int n = 0; n <= 64; ++n) too_many.push_back(interface);
+  broken.push_back({too_many, json::array()});
+  for (const auto& [interfaces, routes] : broken) {
+    CAPTURE(interfaces.dump());
+    CAPTURE(routes.dump());
+    auto decoded = decode(interfaces, routes);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().kind == ErrorKind::protocol);
+  }
+  auto second = decode(json::array({interface, with(interface, "mtu", 1)}), json::array());
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().message.find("interfaces[1]") != std::string::npos);
 }
 
 TEST_CASE("malformed envelopes, unknown ops and unknown events are protocol errors") {

@@ -111,3 +111,27 @@ TEST_CASE("QEMU always runs sandboxed and never reboots") {
   CHECK(std::find(argv.begin(), argv.end(), "-no-reboot") != argv.end());
   CHECK(has_pair(argv, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
 }
+
+TEST_CASE("tap net devices match the golden argv, fds numbered from kFirstNetFd") {
+  QemuConfig config = sample_config();
+  // host_fd is kata's own fd number: it must not leak into the argv.
+  config.net_devices = {{"net0", "02:42:0a:c8:00:02", 17}, {"net1", "aa:bb:cc:dd:ee:01", 9}};
+  auto argv = build_argv(config);
+  check_golden(argv, "q35-tcg-net.argv");
+  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=3,vnet_hdr=on"));
+  CHECK(has_pair(argv, "-netdev", "tap,id=net1,fd=4,vnet_hdr=on"));
+  CHECK(has_pair(argv, "-device", "virtio-net-pci,netdev=net1,mac=aa:bb:cc:dd:ee:01,romfile="));
+
+  config.machine = Machine::microvm;
+  config.tsc_khz = 2000000;
+  config.net_devices.resize(1);
+  check_golden(build_argv(config), "microvm-tcg-net.argv");
+  CHECK(has_pair(build_argv(config), "-device", "virtio-net-device,netdev=net0,mac=02:42:0a:c8:00:02"));
+}
+
+TEST_CASE("without net devices QEMU gets no network at all") {
+  auto argv = build_argv(sample_config());
+  CHECK(std::none_of(argv.begin(), argv.end(), [](const std::string& arg) { return arg == "-netdev"; }));
+  CHECK(std::none_of(argv.begin(), argv.end(),
+                     [](const std::string& arg) { return arg.find("virtio-net") != std::string::npos; }));
+}

@@ -30,6 +30,8 @@ ContainerRecord full_record() {
   record.agent_socket = "/run/kata/web-1/agent.sock";
   record.virtiofsd_socket = "/run/kata/web-1/virtiofsd.sock";
   record.boot_timings = {{"vm_boot", 2712.5}, {"agent_dial", 40}, {"create_container", 12.25}};
+  record.netns_path = "/run/netns/web-1";
+  record.taps = {{"eth0", "tap0_kata"}, {"eth1", "tap1_kata"}};
   return record;
 }
 
@@ -101,6 +103,8 @@ TEST_CASE("corrupted or hand-edited state gives an error naming the key") {
         "kata.boot_timings[1]: expected an object, got integer");
   CHECK(edit([](auto& d) { d["kata"]["boot_timings"][0].erase("ms"); }) == "kata.boot_timings[0].ms: missing");
   CHECK(edit([](auto& d) { d["kata"] = "oops"; }) == "kata: expected an object, got string");
+  CHECK(edit([](auto& d) { d["kata"]["taps"][1].erase("tap"); }) == "kata.taps[1].tap: missing");
+  CHECK(edit([](auto& d) { d["kata"]["netns_path"] = 7; }) == "kata.netns_path: expected a string, got integer");
 }
 
 TEST_CASE("to_oci_state carries the OCI fields") {

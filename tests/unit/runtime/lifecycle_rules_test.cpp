@@ -133,6 +133,24 @@ TEST_CASE("guest rewrite: root and bind sources move to the share layout, hooks 
   CHECK(spec.root->path == "rootfs");
 }
 
+TEST_CASE("guest rewrite: a network namespace path is carried, not passed to the guest; none keeps a new one") {
+  auto with_path = spec_from(spec_text(R"([{"type":"pid"},{"type":"network","path":"/run/netns/cni-1"},{"type":"mount"}])"));
+  auto guest = rewrite_for_guest(with_path, "web", "/b");
+  REQUIRE(guest.ok());
+  CHECK(guest->netns_path == "/run/netns/cni-1");
+  const auto& namespaces = guest->spec["linux"]["namespaces"];
+  REQUIRE(namespaces.size() == 2);
+  for (const auto& ns : namespaces) CHECK(ns["type"] != "network");
+
+  auto without_path = spec_from(spec_text(R"([{"type":"pid"},{"type":"network"}])"));
+  auto fresh = rewrite_for_guest(without_path, "web", "/b");
+  REQUIRE(fresh.ok());
+  CHECK(fresh->netns_path.empty());
+  REQUIRE(fresh->spec["linux"]["namespaces"].size() == 2);
+  CHECK(fresh->spec["linux"]["namespaces"][1]["type"] == "network");
+  CHECK_FALSE(fresh->spec["linux"]["namespaces"][1].contains("path"));
+}
+
 TEST_CASE("monitor control lines round-trip, bad ones are refused") {
   auto start = decode_command(encode_command(StartCommand{}));
   REQUIRE(start.ok());
