@@ -2,6 +2,7 @@
 // monitor relays, printed in runc's event layout (types/events.go).
 #include <algorithm>
 #include <limits>
+#include <thread>
 
 #include "runtime/container_control.hpp"
 #include "runtime/container_id.hpp"
@@ -32,6 +33,14 @@ Result<LiveContainer> load_live(StateStore& store, std::string_view id) {
 
 Error not_running(std::string_view id) {
   return make_error(ErrorKind::wrong_state, "container with id {} is not running", id);
+}
+
+// Whether the monitor (and with it the container) exits within a few
+// seconds: it closes its connections a moment before its process is gone.
+bool monitor_exits_soon(const ContainerRecord& record) {
+  for (auto deadline = Clock::now() + 5s; Clock::now() < deadline; std::this_thread::sleep_for(50ms))
+    if (!process_alive(record)) return true;
+  return false;
 }
 
 Result<agent_client::ContainerStats> request_stats(const LiveContainer& live, std::string_view id) {
@@ -99,13 +108,20 @@ Result<void> stream_container_events(StateStore& store, std::string_view id, std
     if (event.error().kind != ErrorKind::timeout) {
       // The monitor closed the stream without an exit event: it died, and
       // with it the container.
-      if (!process_alive(live.record)) return ok();
+      if (monitor_exits_soon(live.record)) return ok();
       return std::move(event).error();
     }
     auto stats = request_stats(live, id);
-    // The container stopping between two stats ends the stream quietly.
-    if (!stats && !process_alive(live.record)) return ok();
-    if (!stats) return std::move(stats).error();
+    if (!stats) {
+      // The container stopping between two stats ends the stream quietly:
+      // the monitor refuses or drops the request as it shuts down, then
+      // reports the exit (or just closes the stream).
+      auto after = subscription.next(5s);
+      if (after && std::holds_alternative<ExitEvent>(*after)) return ok();
+      if (!after && after.error().kind != ErrorKind::timeout && monitor_exits_soon(live.record)) return ok();
+      if (after) emit(oom_event(id));
+      return std::move(stats).error();
+    }
     emit(stats_event(id, *stats));
     next_stats += step;
     if (next_stats < Clock::now()) next_stats = Clock::now() + step;  // fell behind: no burst
