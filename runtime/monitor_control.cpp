@@ -195,7 +195,8 @@ Result<std::string> LineReader::next(std::chrono::milliseconds timeout) {
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return sys_error(errno, "poll");
     if (ready == 0) {
-      if (Clock::now() >= deadline) return make_error(ErrorKind::timeout, "no complete line within {} ms", timeout.count());
+      if (Clock::now() >= deadline)
+        return make_error(ErrorKind::timeout, "no complete line within {} ms", timeout.count());
       continue;
     }
     char chunk[4096];

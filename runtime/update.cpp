@@ -31,7 +31,8 @@ std::string_view kind_name(Kind kind) {
 bool has_kind(const json& value, Kind kind) {
   switch (kind) {
     case Kind::integer: return value.is_number_integer();
-    case Kind::unsigned_integer: return value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+    case Kind::unsigned_integer:
+      return value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
     case Kind::string: return value.is_string();
     case Kind::boolean: return value.is_boolean();
     case Kind::object: return value.is_object();
