@@ -1,9 +1,13 @@
 // `kata events`: stream stats and OOM events of a container as JSON lines.
 #include "cmd/cli11.hpp"
 
+#include <cstdio>
+
+#include "cmd/config_loading.hpp"
 #include "cmd/duration.hpp"
 #include "cmd/shared_flags.hpp"
 #include "cmd/verbs.hpp"
+#include "runtime/container_control.hpp"
 
 namespace kata::cmd {
 
@@ -20,8 +24,29 @@ void declare_options(CLI::App& app, EventsOptions& options) {
   declare_container_id(app, options.id);
 }
 
-Result<int> run_verb(const GlobalOptions& /*global*/, const EventsOptions& /*options*/) {
-  return not_implemented();
+namespace {
+
+// One compact JSON object per line, flushed at once so a reader of a pipe
+// sees each event when it happens (runc uses a json.Encoder on stdout).
+void print_event(const nlohmann::json& event) {
+  std::string line = event.dump() + "\n";
+  std::fputs(line.c_str(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Result<int> run_verb(const GlobalOptions& global, const EventsOptions& options) {
+  if (options.interval <= std::chrono::nanoseconds::zero())
+    return make_error(ErrorKind::invalid_argument, "--interval must be greater than 0");
+  auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
+  if (options.stats) {
+    auto stats = KATA_TRY(runtime::container_stats(store, options.id));
+    print_event(runtime::stats_event(options.id, stats));
+    return 0;
+  }
+  KATA_TRY(runtime::stream_container_events(store, options.id, options.interval, print_event));
+  return 0;
 }
 
 }  // namespace kata::cmd

@@ -2,8 +2,14 @@
 // (runtime-spec LinuxResources JSON) or from the individual flags.
 #include "cmd/cli11.hpp"
 
+#include <unistd.h>
+
+#include "cmd/config_loading.hpp"
 #include "cmd/shared_flags.hpp"
+#include "cmd/update_resources.hpp"
 #include "cmd/verbs.hpp"
+#include "common/fs.hpp"
+#include "runtime/container_control.hpp"
 
 namespace kata::cmd {
 
@@ -40,8 +46,39 @@ void declare_options(CLI::App& app, UpdateOptions& options) {
   declare_container_id(app, options.id);
 }
 
-Result<int> run_verb(const GlobalOptions& /*global*/, const UpdateOptions& /*options*/) {
-  return not_implemented();
+namespace {
+
+// A resources document is a few hundred bytes; 1 MiB bounds a runaway input.
+constexpr std::size_t max_document = 1 << 20;
+
+Result<std::string> read_stdin() {
+  std::string text;
+  char chunk[4096];
+  while (true) {
+    ssize_t got = ::read(STDIN_FILENO, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return sys_error(errno, "--resources -: read standard input");
+    if (got == 0) return text;
+    text.append(chunk, static_cast<std::size_t>(got));
+    if (text.size() > max_document)
+      return make_error(ErrorKind::invalid_argument, "--resources -: more than {} bytes", max_document);
+  }
+}
+
+Result<nlohmann::json> requested_resources(const UpdateOptions& options) {
+  if (options.resources.empty()) return resources_from_flags(options);
+  if (options.resources == "-") return parse_resources_document(KATA_TRY(read_stdin()), "standard input");
+  auto text = KATA_TRY(read_file(options.resources, max_document).wrap("--resources " + options.resources));
+  return parse_resources_document(text, options.resources);
+}
+
+}  // namespace
+
+Result<int> run_verb(const GlobalOptions& global, const UpdateOptions& options) {
+  auto resources = KATA_TRY(requested_resources(options));
+  auto store = KATA_TRY(runtime::StateStore::open(state_root(global)));
+  KATA_TRY(runtime::update_container(store, options.id, resources));
+  return 0;
 }
 
 }  // namespace kata::cmd

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "common/fs.hpp"
@@ -209,13 +210,18 @@ Result<std::string> LineReader::next(std::chrono::milliseconds timeout) {
       return line;
     }
     if (buffer_.size() > max_line) return make_error(ErrorKind::protocol, "line longer than {} bytes", max_line);
+    // Polls at least once, even with no time left: a zero timeout asks
+    // "is a line ready now?".
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return make_error(ErrorKind::timeout, "no complete line within {} ms", timeout.count());
     pollfd pfd{fd_, POLLIN, 0};
-    int ready = ::poll(&pfd, 1, static_cast<int>(left));
+    int ready = ::poll(&pfd, 1, static_cast<int>(std::max<long long>(left, 0)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return sys_error(errno, "poll");
-    if (ready == 0) continue;
+    if (ready == 0) {
+      if (Clock::now() >= deadline)
+        return make_error(ErrorKind::timeout, "no complete line within {} ms", timeout.count());
+      continue;
+    }
     char chunk[4096];
     ssize_t got = ::read(fd_, chunk, sizeof chunk);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;

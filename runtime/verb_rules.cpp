@@ -21,6 +21,22 @@ Result<void> check_verb_allowed(LifecycleVerb verb, oci::Status status, std::str
                         oci::to_string(status));
     case LifecycleVerb::delete_force:
       return ok();
+    case LifecycleVerb::pause:
+      // runc also freezes a created container; kata does not, because its
+      // resume could not tell created from running afterwards (the record
+      // keeps one status), and engines only pause running containers.
+      if (status == Status::running) return ok();
+      return make_error(ErrorKind::wrong_state, "container not running");
+    case LifecycleVerb::resume:
+      if (status == Status::paused) return ok();
+      return make_error(ErrorKind::wrong_state, "container not paused");
+    case LifecycleVerb::ps:
+    case LifecycleVerb::update:
+      if (status == Status::created || status == Status::running || status == Status::paused) return ok();
+      return make_error(ErrorKind::wrong_state, "container not running");
+    case LifecycleVerb::events:
+      if (status == Status::created || status == Status::running || status == Status::paused) return ok();
+      return make_error(ErrorKind::wrong_state, "container with id {} is not running", id);
   }
   return make_error(ErrorKind::internal, "unknown verb");
 }

@@ -8,7 +8,7 @@
 namespace kata::runtime {
 
 /// The verbs whose permission depends on the container's status.
-enum class LifecycleVerb { start, kill, delete_plain, delete_force };
+enum class LifecycleVerb { start, kill, delete_plain, delete_force, pause, resume, ps, update, events };
 
 /// What delete must do with a container in a given status.
 enum class DeleteAction { cleanup, kill_then_cleanup };

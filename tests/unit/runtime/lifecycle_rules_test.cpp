@@ -200,3 +200,29 @@ TEST_CASE("mountinfo: mount points below a dir, deepest first, escapes decoded")
   CHECK(at("/run/kata/c1/share/c1/rootfs/proc") < at("/run/kata/c1/share/c1/rootfs"));
   CHECK(at("/run/kata/c1/share/c1/rootfs") < 3);
 }
+
+TEST_CASE("verb rules: pause only a running container, resume only a paused one, runc's wording") {
+  CHECK(check_verb_allowed(LifecycleVerb::pause, Status::running, "c").ok());
+  for (auto status : {Status::created, Status::paused, Status::stopped}) {
+    auto refused = check_verb_allowed(LifecycleVerb::pause, status, "c");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind == ErrorKind::wrong_state);
+    CHECK(refused.error().message == "container not running");
+  }
+  CHECK(check_verb_allowed(LifecycleVerb::resume, Status::paused, "c").ok());
+  for (auto status : {Status::created, Status::running, Status::stopped}) {
+    auto refused = check_verb_allowed(LifecycleVerb::resume, status, "c");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message == "container not paused");
+  }
+}
+
+TEST_CASE("verb rules: ps, update and events need a live container") {
+  for (auto verb : {LifecycleVerb::ps, LifecycleVerb::update, LifecycleVerb::events})
+    for (auto status : {Status::created, Status::running, Status::paused})
+      CHECK(check_verb_allowed(verb, status, "c").ok());
+  CHECK(check_verb_allowed(LifecycleVerb::ps, Status::stopped, "c").error().message == "container not running");
+  CHECK(check_verb_allowed(LifecycleVerb::update, Status::stopped, "c").error().message == "container not running");
+  CHECK(check_verb_allowed(LifecycleVerb::events, Status::stopped, "web").error().message ==
+        "container with id web is not running");
+}
