@@ -16,6 +16,7 @@
 #include "runtime/proc_stat.hpp"
 #include "runtime/sandbox_monitor.hpp"
 #include "runtime/share_dir.hpp"
+#include "runtime/vm_config.hpp"
 
 namespace kata::runtime {
 
@@ -46,11 +47,14 @@ Result<std::vector<BootPhase>> await_report(int fd, const Configuration& config)
 }  // namespace
 
 Result<ChildProcess> create_container(StateStore& store, const CreateParams& params) {
+  auto began = std::chrono::steady_clock::now();  // boot timings count from here
   // Everything that can be checked is checked before the first side effect.
   KATA_TRY(validate_container_id(params.id));
   auto bundle = KATA_TRY(absolute_bundle(params.bundle));
   auto spec = KATA_TRY(oci::load_bundle_spec(bundle));
   KATA_TRY(check_vm_compatible(spec, {params.console_socket_given, params.preserve_fds}));
+  // VM sizing (vm_config.hpp): annotations and the spec's resources.
+  auto vm_config = KATA_TRY(configuration_sized_for(params.config, spec));
   auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
@@ -76,10 +80,11 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   if (::pipe2(report_pipe, O_CLOEXEC) < 0) return sys_error(errno, "pipe");
   UniqueFd report_read(report_pipe[0]);
   UniqueFd report_write(report_pipe[1]);
-  MonitorParams monitor_params{params.id, store.root(), dir, params.config, guest.spec, report_write.get()};
+  MonitorParams monitor_params{params.id, store.root(), dir, vm_config, guest.spec, report_write.get()};
   // The monitor is this process forked without exec: kata is
   // single-threaded here (no logging or other threads exist), so the child
   // may go on using the heap, spdlog and the rest as the parent would.
+  auto forked_at = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) return sys_error(errno, "fork the sandbox monitor");
   if (pid == 0) {
@@ -93,6 +98,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   monitor.emplace(pid);
   report_write.reset();
   auto timings = KATA_TRY(await_report(report_read.get(), params.config));
+  // The monitor counts from its own start; state.json counts from create's
+  // (the validation and the share's bind mounts come before the fork).
+  double before_fork = std::chrono::duration<double, std::milli>(forked_at - began).count();
+  for (auto& phase : timings) phase.milliseconds += before_fork;
 
   ContainerRecord record;
   record.oci_version = spec.oci_version;
