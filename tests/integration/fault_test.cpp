@@ -470,7 +470,10 @@ TEST_CASE("bad bundles fail create with an error naming the problem and leave no
   auto malformed_value = faults.bundle("badvalue", {"/bin/true"},
                                        [&](json& config) { config["annotations"][memory] = "lots"; });
   auto allowing = faults.write_config("allowing", "enable_annotations = [\"default_memory\"]\n");
-  expect_refused("badvalue", malformed_value, "annotation " + memory + ": \"lots\" is not a number of MiB", allowing);
+  // (kata's log format escapes the quotes around the value, so the needle stops before them)
+  expect_refused("badvalue", malformed_value, "annotation " + memory + ": ", allowing);
+  expect_refused("badvalue", malformed_value, "lots", allowing);
+  expect_refused("badvalue", malformed_value, "is not a number of MiB", allowing);
   faults.check_root_empty();
 }
 
