@@ -62,11 +62,16 @@ class Reaper {
     return reaper;
   }
 
-  /// Exit code or 128+signal of child `pid` once it has exited within `limit`; nullopt if still running.
+  /// Exit code or 128+signal of child `pid` once it has exited within
+  /// `limit` (each status is handed out once); nullopt if still running.
   std::optional<int> wait(pid_t pid, std::chrono::milliseconds limit) {
     for (auto deadline = Clock::now() + limit;;) {
       poll();
-      if (auto found = statuses_.find(pid); found != statuses_.end()) return found->second;
+      if (auto found = statuses_.find(pid); found != statuses_.end()) {
+        int status = found->second;
+        statuses_.erase(found);  // the pid may be reused later
+        return status;
+      }
       if (Clock::now() >= deadline) return std::nullopt;
       std::this_thread::sleep_for(20ms);
     }
