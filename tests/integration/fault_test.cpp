@@ -383,17 +383,17 @@ TEST_CASE("delete --force racing kill: no corrupt state, nothing left") {
     std::string id = "race" + std::to_string(round);
     pid_t monitor = faults.run_sleeper(id);
     // Round 0 starts the kill first, round 1 the delete.
-    Running kill;
-    Running remove;
+    Running killing;
+    Running deleting;
     if (round == 0) {
-      kill = faults.spawn({"kill", id, "KILL"});
-      remove = faults.spawn({"delete", "--force", id});
+      killing = faults.spawn({"kill", id, "KILL"});
+      deleting = faults.spawn({"delete", "--force", id});
     } else {
-      remove = faults.spawn({"delete", "--force", id});
-      kill = faults.spawn({"kill", id, "KILL"});
+      deleting = faults.spawn({"delete", "--force", id});
+      killing = faults.spawn({"kill", id, "KILL"});
     }
-    auto killed = finish(kill);
-    auto deleted = finish(remove);
+    auto killed = finish(killing);
+    auto deleted = finish(deleting);
     CHECK_MESSAGE(deleted.status == 0, describe(deleted));
     // kill either reached the container or found it gone: never a crash or a hang.
     CHECK_MESSAGE((killed.status == 0 || killed.status == 1), describe(killed));

@@ -3,6 +3,7 @@
 // quota on top, capped at the maxima.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 
