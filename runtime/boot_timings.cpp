@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace kata::runtime {
 
@@ -35,10 +36,14 @@ std::string boot_timings_table(const std::vector<BootPhase>& phases) {
 }
 
 nlohmann::json boot_timings_json(std::string_view id, const std::vector<BootPhase>& phases) {
+  // Microseconds are the most a reader can use; more digits are float noise.
+  auto rounded = [](double milliseconds) { return std::round(milliseconds * 1000) / 1000; };
   nlohmann::json list = nlohmann::json::array();
   double previous = 0;
   for (const auto& phase : phases) {
-    list.push_back({{"phase", phase.name}, {"ms", phase.milliseconds}, {"delta_ms", phase.milliseconds - previous}});
+    list.push_back({{"phase", phase.name},
+                    {"ms", rounded(phase.milliseconds)},
+                    {"delta_ms", rounded(phase.milliseconds - previous)}});
     previous = phase.milliseconds;
   }
   return {{"id", id}, {"phases", std::move(list)}};

@@ -28,7 +28,7 @@ Result<std::vector<BootPhase>> container_boot_timings(const StateStore& store, s
 std::string boot_timings_table(const std::vector<BootPhase>& phases);
 
 /// The JSON `kata timings --format json` prints:
-/// {"id": ..., "phases": [{"phase", "ms", "delta_ms"}, ...]}.
+/// {"id": ..., "phases": [{"phase", "ms", "delta_ms"}, ...]}, in ms rounded to the microsecond.
 nlohmann::json boot_timings_json(std::string_view id, const std::vector<BootPhase>& phases);
 
 }  // namespace kata::runtime

@@ -329,6 +329,17 @@ TEST_CASE("SIGKILL of the container's QEMU: stopped, the pid-file process exits 
   Faults faults;
   pid_t monitor = faults.run_sleeper("qemukill");
   REQUIRE(faults.state("qemukill")["status"] == "running");
+  // create recorded its boot phases, in order, counted from its start.
+  auto timings = faults.kata({"timings", "--format", "json", "qemukill"});
+  REQUIRE_MESSAGE(timings.status == 0, describe(timings));
+  auto phases = json::parse(timings.out)["phases"];
+  REQUIRE(phases.size() == 3);
+  CHECK(phases[0]["phase"] == "vm_spawned");
+  CHECK(phases[1]["phase"] == "agent_ready");
+  CHECK(phases[2]["phase"] == "container_created");
+  CHECK(phases[0]["ms"].get<double>() > 0);
+  CHECK(phases[1]["ms"].get<double>() > phases[0]["ms"].get<double>());
+  CHECK(phases[2]["ms"].get<double>() > phases[1]["ms"].get<double>());
   auto qemu = processes_naming(faults.dir_of("qemukill") + "/", "qemu-system");
   REQUIRE(qemu.size() == 1);
   // QEMU is the monitor's child.
