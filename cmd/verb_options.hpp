@@ -264,11 +264,20 @@ struct CheckOptions {
   bool boot = false;  ///< also boot a VM to its agent and back
 };
 
+/// `kata timings [-f table|json] ID`: where the container's start-up time went.
+struct TimingsOptions {
+  static constexpr std::string_view verb = "timings";
+  static constexpr std::string_view alias = "";
+  static constexpr std::string_view summary = "show the boot timings create recorded for a container";
+  TableFormat format = TableFormat::table;
+  std::string id;
+};
+
 /// One verb's parsed options.
 using VerbOptions =
     std::variant<CreateOptions, RunOptions, StartOptions, StateOptions, KillOptions, DeleteOptions,
                  ExecOptions, PsOptions, ListOptions, PauseOptions, ResumeOptions, UpdateOptions,
                  EventsOptions, SpecOptions, FeaturesOptions, CheckpointOptions, RestoreOptions,
-                 EnvOptions, CheckOptions>;
+                 EnvOptions, CheckOptions, TimingsOptions>;
 
 }  // namespace kata::cmd

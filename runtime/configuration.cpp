@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <regex>
 #include <set>
 #include <toml++/toml.h>
 #include <utility>
@@ -178,6 +179,11 @@ Result<void> read_qemu(TableReader& reader, HypervisorConfig& config) {
   // typo (an extra digit or two) is caught.
   KATA_TRY(reader.unsigned_integer("default_memory", config.default_memory, min_memory_mib, 1024 * 1024));
   KATA_TRY(reader.unsigned_integer("memory_slots", config.memory_slots, 0, 255));
+  KATA_TRY(reader.unsigned_integer("default_maxmemory", config.default_maxmemory, 0, 1024 * 1024));
+  if (config.default_maxmemory != 0 && config.default_maxmemory < config.default_memory) {
+    return make_error(ErrorKind::invalid_argument, "{}: {} is less than default_memory ({})",
+                      reader.name("default_maxmemory"), config.default_maxmemory, config.default_memory);
+  }
   KATA_TRY(reader.choice<std::string>("shared_fs", config.shared_fs, {{"virtio-fs", "virtio-fs"}}));
   KATA_TRY(reader.absolute_path("virtio_fs_daemon", config.virtio_fs_daemon));
   KATA_TRY(reader.choice<VirtioFsCache>("virtio_fs_cache", config.virtio_fs_cache,
@@ -188,6 +194,16 @@ Result<void> read_qemu(TableReader& reader, HypervisorConfig& config) {
   KATA_TRY(reader.string_list("virtio_fs_extra_args", config.virtio_fs_extra_args));
   KATA_TRY(reader.boolean("enable_debug", config.enable_debug));
   KATA_TRY(reader.string_list("enable_annotations", config.enable_annotations));
+  // Checked here so a bad pattern is reported with the file, not at the
+  // first create whose spec carries an annotation.
+  for (std::size_t i = 0; i < config.enable_annotations.size(); ++i) {
+    try {
+      std::regex pattern(config.enable_annotations[i]);
+    } catch (const std::regex_error&) {
+      return make_error(ErrorKind::invalid_argument, "{}[{}]: not a regular expression: {}",
+                        reader.name("enable_annotations"), i, config.enable_annotations[i]);
+    }
+  }
   KATA_TRY(reader.choice<Accel>("accel", config.accel,
                                 {{"auto", Accel::automatic}, {"kvm", Accel::kvm}, {"tcg", Accel::tcg}}));
   return ok();

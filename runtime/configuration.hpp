@@ -55,6 +55,9 @@ struct HypervisorConfig {
   /// so 512 MiB leaves most of the VM to the workload.
   unsigned default_memory = 512;
   unsigned memory_slots = 10;  ///< memory hotplug slots (Kata's default)
+  /// MiB the VM may grow to when the container's memory limit is added to
+  /// default_memory; 0: the host's physical memory (Kata's meaning).
+  unsigned default_maxmemory = 0;
   std::string shared_fs = "virtio-fs";  ///< only "virtio-fs" is implemented
   /// Debian 12 ships virtiofsd in qemu-system-common at this path (there is
   /// no separate virtiofsd package in bookworm).
@@ -63,7 +66,8 @@ struct HypervisorConfig {
   std::vector<std::string> virtio_fs_extra_args;
   bool enable_debug = false;
   /// Keys of [hypervisor.qemu] that io.katacontainers.config.hypervisor.<key>
-  /// annotations may override; empty: none.
+  /// annotations may override, as names or regular expressions that must
+  /// match the whole key (ECMAScript syntax); empty: none.
   std::vector<std::string> enable_annotations;
   Accel accel = Accel::automatic;
 };

@@ -10,7 +10,10 @@ bool process_alive(const ContainerRecord& record) {
   auto start_time = process_start_time(record.pid);
   if (!start_time) return false;
   // Without a recorded start time the pid alone has to do.
-  return !record.pid_start_time || *record.pid_start_time == *start_time;
+  if (record.pid_start_time && *record.pid_start_time != *start_time) return false;
+  // A zombie has exited: its reaper (conmon, a shim, init) just has not
+  // collected it yet, and no command can reach it any more.
+  return !process_exited_unreaped(record.pid);
 }
 
 ContainerRecord refresh_status(ContainerRecord record) {

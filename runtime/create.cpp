@@ -20,6 +20,7 @@
 #include "runtime/proc_stat.hpp"
 #include "runtime/sandbox_monitor.hpp"
 #include "runtime/share_dir.hpp"
+#include "runtime/vm_config.hpp"
 
 namespace kata::runtime {
 
@@ -50,12 +51,15 @@ Result<std::vector<BootPhase>> await_report(int fd, const Configuration& config)
 }  // namespace
 
 Result<ChildProcess> create_container(StateStore& store, const CreateParams& params) {
+  auto began = std::chrono::steady_clock::now();  // boot timings count from here
   // Everything that can be checked is checked before the first side effect.
   KATA_TRY(validate_container_id(params.id));
   auto bundle = KATA_TRY(absolute_bundle(params.bundle));
   auto spec = KATA_TRY(oci::load_bundle_spec(bundle));
   KATA_TRY(check_vm_compatible(spec, {!params.console_socket.empty(), params.preserve_fds, params.detached}));
   bool terminal = spec.process && spec.process->terminal.value_or(false);
+  // VM sizing (vm_config.hpp): annotations and the spec's resources.
+  auto vm_config = KATA_TRY(configuration_sized_for(params.config, spec));
   auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
@@ -96,7 +100,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   if (::pipe2(report_pipe, O_CLOEXEC) < 0) return sys_error(errno, "pipe");
   UniqueFd report_read(report_pipe[0]);
   UniqueFd report_write(report_pipe[1]);
-  MonitorParams monitor_params{params.id, store.root(), dir, params.config, guest.spec, report_write.get(), terminal,
+  MonitorParams monitor_params{params.id, store.root(), dir, vm_config, guest.spec, report_write.get(), terminal,
                                pty ? pty->slave.get() : -1};
   // The engine's namespace is carried into the VM (tcfilter); with "none" the
   // guest has loopback only. The tap fds must be open across the fork below:
@@ -108,6 +112,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // The monitor is this process forked without exec: kata is
   // single-threaded here (no logging or other threads exist), so the child
   // may go on using the heap, spdlog and the rest as the parent would.
+  auto forked_at = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) return sys_error(errno, "fork the sandbox monitor");
   if (pid == 0) {
@@ -131,6 +136,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     KATA_TRY(send_console_master(params.console_socket, pty->master.get()));
     pty.reset();
   }
+  // The monitor counts from its own start; state.json counts from create's
+  // (the validation and the share's bind mounts come before the fork).
+  double before_fork = std::chrono::duration<double, std::milli>(forked_at - began).count();
+  for (auto& phase : timings) phase.milliseconds += before_fork;
 
   ContainerRecord record;
   record.oci_version = spec.oci_version;

@@ -75,6 +75,7 @@ ordered_json build_env_document(const Configuration& config, const EnvInputs& in
       {"DefaultVCPUs", qemu.default_vcpus},
       {"DefaultMaxVCPUs", qemu.default_maxvcpus},
       {"DefaultMemory", qemu.default_memory},
+      {"DefaultMaxMemory", qemu.default_maxmemory},
       {"MemorySlots", qemu.memory_slots},
       {"SharedFS", qemu.shared_fs},
       {"VirtioFSDaemon", qemu.virtio_fs_daemon},

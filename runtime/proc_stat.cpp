@@ -37,6 +37,20 @@ std::optional<unsigned long long> parse_stat_start_time(std::string_view stat) {
   return std::nullopt;
 }
 
+std::optional<char> parse_stat_state(std::string_view stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string_view::npos || close + 2 >= stat.size() || stat[close + 1] != ' ') return std::nullopt;
+  return stat[close + 2];
+}
+
+bool process_exited_unreaped(pid_t pid) {
+  if (pid <= 0) return false;
+  auto content = read_file(fmt::format("/proc/{}/stat", pid), 64 * 1024);
+  if (!content) return false;
+  auto state = parse_stat_state(*content);
+  return state && (*state == 'Z' || *state == 'X');
+}
+
 std::optional<unsigned long long> process_start_time(pid_t pid) {
   if (pid <= 0) return std::nullopt;
   // The file is a few hundred bytes; the bound only guards against surprises.

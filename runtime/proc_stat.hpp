@@ -14,6 +14,14 @@ namespace kata::runtime {
 /// visible) or the file cannot be parsed.
 std::optional<unsigned long long> process_start_time(pid_t pid);
 
+/// Field 3 (state: R, S, D, Z, X, ...) of the text of a /proc/<pid>/stat
+/// file; nullopt if malformed.
+std::optional<char> parse_stat_state(std::string_view stat);
+
+/// True when `pid` has exited but is not reaped yet (zombie, or dead), so
+/// that it still has a /proc entry and a start time.
+bool process_exited_unreaped(pid_t pid);
+
 /// Extracts field 22 (starttime) from the text of a /proc/<pid>/stat file.
 /// The comm field (2) may contain spaces and ')' characters, so fields are
 /// counted from the last ')'. nullopt if the text is malformed.

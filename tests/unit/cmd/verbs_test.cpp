@@ -117,6 +117,50 @@ TEST_CASE("state reports a live container and stopped with pid 0 once its proces
   CHECK(table[1].find("stopped") != std::string::npos);
 }
 
+TEST_CASE("timings shows the phases create recorded, as a table or JSON") {
+  auto dir = make_temp_dir();
+  ScopeExit cleanup([&] { fs::remove_all(dir); });
+  std::string root = (dir / "root").string();
+  {
+    auto store = runtime::StateStore::open(root);
+    REQUIRE(store.ok());
+    auto lock = store->reserve("timed");
+    REQUIRE(lock.ok());
+    runtime::ContainerRecord record;
+    record.oci_version = "1.2.0";
+    record.id = "timed";
+    record.status = oci::Status::created;
+    record.bundle = "/bundles/timed";
+    record.rootfs = "/bundles/timed/rootfs";
+    record.created = std::chrono::system_clock::now();
+    record.boot_timings = {{"vm_spawned", 40.3}, {"agent_ready", 3012.5}, {"container_created", 3050}};
+    REQUIRE(store->save(*lock, record).ok());
+  }
+  auto table = run_kata(dir, {"--root", root, "timings", "timed"});
+  CHECK(table.exit_code == 0);
+  CHECK(table.err.empty());
+  CHECK(lines_of(table.out) == std::vector<std::string>{"PHASE                   MS    DELTA",
+                                                        "vm_spawned            40.3     40.3",
+                                                        "agent_ready         3012.5   2972.2",
+                                                        "container_created   3050.0     37.5"});
+  auto json = run_kata(dir, {"--root", root, "timings", "--format", "json", "timed"});
+  CHECK(json.exit_code == 0);
+  auto document = nlohmann::json::parse(json.out);
+  CHECK(document["id"] == "timed");
+  REQUIRE(document["phases"].size() == 3);
+  CHECK(document["phases"][1]["phase"] == "agent_ready");
+  CHECK(document["phases"][1]["ms"] == 3012.5);
+  CHECK(document["phases"][1]["delta_ms"].get<double>() == doctest::Approx(2972.2));
+
+  auto missing = run_kata(dir, {"--root", root, "timings", "nope"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.out.empty());
+  CHECK(missing.err.find("container does not exist") != std::string::npos);
+  auto bad_format = run_kata(dir, {"--root", root, "timings", "-f", "yaml", "timed"});
+  CHECK(bad_format.exit_code != 0);
+  CHECK(bad_format.out.empty());
+}
+
 TEST_CASE("env shows the configuration file it read and fails naming a bad key") {
   auto dir = make_temp_dir();
   ScopeExit cleanup([&] { fs::remove_all(dir); });

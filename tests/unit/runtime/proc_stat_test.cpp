@@ -62,3 +62,29 @@ TEST_CASE("process_start_time tells a live process from a reaped one") {
   CHECK_FALSE(process_start_time(0).has_value());
   CHECK_FALSE(process_start_time(-5).has_value());
 }
+
+TEST_CASE("a process that exited but is not reaped yet counts as exited") {
+  CHECK(kata::runtime::parse_stat_state(stat_line("a) Z (b", 1)) == 'S');
+  CHECK(kata::runtime::parse_stat_state("7 (sh) Z 1 2 3") == 'Z');
+  CHECK_FALSE(kata::runtime::parse_stat_state("garbage").has_value());
+
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  CHECK_FALSE(kata::runtime::process_exited_unreaped(child));
+  ::kill(child, SIGKILL);
+  // Until waitpid the child is a zombie: still in /proc, with its start time.
+  bool zombie = false;
+  for (int i = 0; i < 200 && !zombie; ++i) {
+    zombie = kata::runtime::process_exited_unreaped(child);
+    if (!zombie) ::usleep(10000);
+  }
+  CHECK(zombie);
+  CHECK(kata::runtime::process_start_time(child).has_value());
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK_FALSE(kata::runtime::process_exited_unreaped(child));
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Host memory per sandbox: the PSS (proportional set size, from
+# /proc/<pid>/smaps_rollup) of the sandbox monitor + QEMU + virtiofsd of an
+# idle `kata run -d` container (busybox sleep), median over N sandboxes that
+# run at the same time (PSS splits shared pages, such as QEMU's libraries,
+# among them), printed next to the same for runc's container process, and
+# crun's when installed.
+#
+# Usage (as root, after a build): bench/memory.sh [SANDBOXES] [KATA]
+#   (defaults: 5, build/cmd/kata). KATA_GUEST=DIR (holding vmlinuz and
+# kata-initramfs.img) points kata at an uninstalled guest image, as in
+# startup.sh. SETTLE=SECONDS (default 3) is the idle time before measuring.
+set -euo pipefail
+count=${1:-5}
+kata=$(realpath "${2:-build/cmd/kata}")
+settle=${SETTLE:-3}
+work=$(mktemp -d /tmp/kata-bench-mem.XXXXXX)
+root=$work/root
+
+config_args=()
+if [[ -n ${KATA_GUEST:-} ]]; then
+  printf '[hypervisor.qemu]\nkernel = "%s/vmlinuz"\ninitrd = "%s/kata-initramfs.img"\n' "$KATA_GUEST" "$KATA_GUEST" > "$work/configuration.toml"
+  config_args=(--config "$work/configuration.toml")
+fi
+
+cleanup() {
+  for ((i = 0; i < count; i++)); do
+    "$kata" "${config_args[@]}" --root "$root" delete --force "mem-$i" >/dev/null 2>&1 || true
+    for peer in runc crun; do
+      command -v "$peer" >/dev/null && "$peer" --root "$work/$peer-root" delete --force "mem-$peer-$i" >/dev/null 2>&1 || true
+    done
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/bundle/rootfs/bin"
+cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
+ln -s busybox "$work/bundle/rootfs/bin/sleep"
+(cd "$work/bundle" && "$kata" spec)
+sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/sleep", "1000"/' "$work/bundle/config.json"
+# crun refuses ociVersion values newer than it knows; 1.0.2 is understood by all three.
+sed -i 's/"ociVersion": "[^"]*"/"ociVersion": "1.0.2"/' "$work/bundle/config.json"
+
+# PSS of the processes given, in KiB (0 for one that has gone).
+pss_kib() {
+  local total=0 pid value
+  for pid in "$@"; do
+    value=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    total=$((total + ${value:-0}))
+  done
+  echo "$total"
+}
+
+# pids whose argv[0] contains $1 and whose command line names $2
+pids_of() {
+  local pid
+  for pid in /proc/[0-9]*; do
+    pid=${pid#/proc/}
+    local cmdline
+    cmdline=$( { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null) || continue
+    [[ $cmdline == *"$2"* && ${cmdline%% *} == *"$1"* ]] && echo "$pid"
+  done
+  return 0
+}
+
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+for ((i = 0; i < count; i++)); do
+  (cd "$work/bundle" && "$kata" "${config_args[@]}" --root "$root" run -d --pid-file "$work/mem-$i.pid" "mem-$i" \
+    </dev/null >/dev/null 2>"$work/mem-$i.err") || { echo "kata run mem-$i failed:" >&2; cat "$work/mem-$i.err" >&2; exit 1; }
+done
+declare -A peer_pids
+for peer in runc crun; do
+  command -v "$peer" >/dev/null || continue
+  for ((i = 0; i < count; i++)); do
+    # A peer that cannot run here (crun refuses hybrid cgroup hosts) is skipped with its reason.
+    if ! (cd "$work/bundle" && "$peer" --root "$work/$peer-root" run -d --pid-file "$work/$peer-$i.pid" "mem-$peer-$i" \
+      </dev/null >/dev/null 2>"$work/$peer.err"); then
+      echo "$peer skipped: $(tail -1 "$work/$peer.err")" >&2
+      unset "peer_pids[$peer]"
+      break
+    fi
+    peer_pids[$peer]+="$(cat "$work/$peer-$i.pid") "
+  done
+done
+sleep "$settle"
+
+monitor_samples=() qemu_samples=() virtiofsd_samples=() total_samples=()
+for ((i = 0; i < count; i++)); do
+  dir="$root/mem-$i/"
+  monitor=$(pss_kib "$(cat "$work/mem-$i.pid")")
+  qemu=$(pss_kib $(pids_of qemu-system "$dir"))
+  virtiofsd=$(pss_kib $(pids_of virtiofsd "$dir"))
+  monitor_samples+=("$monitor") qemu_samples+=("$qemu") virtiofsd_samples+=("$virtiofsd")
+  total_samples+=($((monitor + qemu + virtiofsd)))
+done
+kata_total=$(printf '%s\n' "${total_samples[@]}" | median)
+
+printf '%-34s %12s %10s\n' "per container ($count at once)" "median PSS" "ratio"
+row() { printf '%-34s %8s MiB %10s\n' "$1" "$(mib "$2")" "$(awk -v a="$2" -v b="$kata_total" 'BEGIN { printf "%.3fx", a / b }')"; }
+row "kata: monitor+QEMU+virtiofsd" "$kata_total"
+row "  monitor" "$(printf '%s\n' "${monitor_samples[@]}" | median)"
+row "  QEMU" "$(printf '%s\n' "${qemu_samples[@]}" | median)"
+row "  virtiofsd" "$(printf '%s\n' "${virtiofsd_samples[@]}" | median)"
+for peer in runc crun; do
+  [[ -n ${peer_pids[$peer]:-} ]] || continue
+  samples=()
+  for pid in ${peer_pids[$peer]}; do samples+=("$(pss_kib "$pid")"); done
+  row "$peer: container process" "$(printf '%s\n' "${samples[@]}" | median)"
+done
+echo "(ratio: median divided by kata's; the VM's memory is counted as far as the guest has touched it)"
