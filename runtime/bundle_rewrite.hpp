@@ -48,7 +48,8 @@ bool is_bind_mount(const oci::Mount& mount);
 /// Rewrites `spec` for container `id` whose bundle is `bundle_dir`
 /// (absolute): root.path and each bind mount's source become guest paths;
 /// relative host paths are resolved against the bundle. Hooks stay on the
-/// host (removed from the guest spec).
+/// host (removed from the guest spec), and so do namespace paths (host
+/// namespaces: the guest spec keeps the entry without its path).
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir);
 
 }  // namespace kata::runtime

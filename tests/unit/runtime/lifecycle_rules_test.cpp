@@ -128,6 +128,23 @@ TEST_CASE("guest rewrite: root and bind sources move to the share layout, hooks 
   CHECK(spec.root->path == "rootfs");
 }
 
+TEST_CASE("the guest spec keeps namespace entries but not their host paths") {
+  // podman passes its network namespace as /run/netns/NAME; containerd's CRI
+  // joins a pause container's /proc/PID/ns/ipc. Neither exists in the guest.
+  auto spec = spec_from(spec_text(
+      R"([{"type":"network","path":"/run/netns/netns-1"},{"type":"ipc","path":"/proc/42/ns/ipc"},{"type":"mount"}])",
+      "[]"));
+  auto guest = rewrite_for_guest(spec, "web", "/b");
+  REQUIRE(guest.ok());
+  const auto& namespaces = guest->spec["linux"]["namespaces"];
+  REQUIRE(namespaces.size() == 3);
+  CHECK(namespaces[0] == nlohmann::json{{"type", "network"}});
+  CHECK(namespaces[1] == nlohmann::json{{"type", "ipc"}});
+  CHECK(namespaces[2] == nlohmann::json{{"type", "mount"}});
+  // The host keeps the paths (networking plugs the VM into that namespace).
+  CHECK(spec.linux_config->namespaces->at(0).path == "/run/netns/netns-1");
+}
+
 TEST_CASE("monitor control lines round-trip, bad ones are refused") {
   auto start = decode_command(encode_command(StartCommand{}));
   REQUIRE(start.ok());
