@@ -91,7 +91,11 @@ ProgramResult run_program(const std::vector<std::string>& argv, const RunOptions
   std::string err_path = base + ".err";
   auto started = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
+  if (pid < 0) {  // no doctest assertion here: the fixture's teardown runs after doctest ended
+    ProgramResult failed;
+    failed.err = "fork failed";
+    return failed;
+  }
   if (pid == 0) {  // fork-safe from here to exec
     ::setpgid(0, 0);
     int in = ::open(options.stdin_path.c_str(), O_RDONLY);
@@ -162,14 +166,31 @@ std::vector<std::string> kata_leftovers(const std::string& kata_root, const std:
 // ---- EngineHost ----------------------------------------------------------------
 
 EngineHost& EngineHost::get() {
-  static EngineHost host;
-  return host;
+  // Set up once: after a failed setup the other tests fail at once instead
+  // of repeating it.
+  static bool tried = false;
+  static std::unique_ptr<EngineHost> host;
+  if (!host) {
+    REQUIRE_MESSAGE(!tried, "the e2e fixture failed to set up in an earlier test");
+    tried = true;
+    host.reset(new EngineHost());
+  }
+  return *host;
 }
 
 EngineHost::EngineHost() {
   char pattern[] = "/tmp/kata-e2e.XXXXXX";
   REQUIRE(::mkdtemp(pattern) != nullptr);
   work_ = pattern;
+  try {
+    set_up();
+  } catch (...) {
+    tear_down();
+    throw;
+  }
+}
+
+void EngineHost::set_up() {
   config_ = work_ + "/configuration.toml";
   std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" +
                      KATA_GUEST_KERNEL + "\"\ninitrd = \"" + KATA_GUEST_INITRD + "\"\nvirtio_fs_daemon = \"" +
@@ -182,7 +203,9 @@ EngineHost::EngineHost() {
   // does: a wrapper carries them instead. It is named `kata` because podman
   // asks for JSON error logs only from runtimes whose basename it knows.
   podman_kata_root_ = work_ + "/kata-root-podman";
-  containerd_kata_root_ = work_ + "/kata-root-containerd";
+  containerd_kata_base_ = work_ + "/kata-root-containerd";
+  // The shim appends the namespace to the root it is given.
+  containerd_kata_root_ = containerd_kata_base_ + "/kata-e2e";
   fs::create_directories(work_ + "/podman-bin");
   fs::create_directories(work_ + "/containerd-bin");
   podman_wrapper_ = work_ + "/podman-bin/kata";
@@ -196,7 +219,10 @@ EngineHost::EngineHost() {
   // No host containers.conf or storage.conf may change what the tests see.
   REQUIRE(write_file_atomic(work_ + "/containers.conf", "[engine]\nevents_logger = \"file\"\n").ok());
   ::setenv("CONTAINERS_CONF", (work_ + "/containers.conf").c_str(), 1);
-  REQUIRE(write_file_atomic(work_ + "/storage.conf", "[storage]\ndriver = \"overlay\"\n").ok());
+  REQUIRE(write_file_atomic(work_ + "/storage.conf", "[storage]\ndriver = \"overlay\"\nrunroot = \"" + work_ +
+                                                       "/podman/run\"\ngraphroot = \"" + work_ +
+                                                       "/podman/storage\"\n")
+              .ok());
   ::setenv("CONTAINERS_STORAGE_CONF", (work_ + "/storage.conf").c_str(), 1);
   build_image();
 }
@@ -234,7 +260,7 @@ ProgramResult EngineHost::podman(const std::vector<std::string>& args, const Run
 }
 
 std::vector<std::string> EngineHost::ctr_runtime_flags() const {
-  return {"--runc-binary", containerd_wrapper_, "--runc-root", containerd_kata_root_};
+  return {"--runc-binary", containerd_wrapper_, "--runc-root", containerd_kata_base_};
 }
 
 void EngineHost::start_containerd() {
@@ -314,9 +340,13 @@ void EngineHost::unmount_everything_under_work() {
   for (const auto& point : mount_points_under(work_)) ::umount2(point.c_str(), MNT_DETACH);
 }
 
-EngineHost::~EngineHost() {
+EngineHost::~EngineHost() { tear_down(); }
+
+void EngineHost::tear_down() {
   // Whatever a failed test left: containers first (they hold mounts and VMs),
-  // then the daemons' and storage's own mounts, then the files.
+  // then the daemons' and storage's own mounts, then the files. This runs
+  // after doctest's context is gone (static destruction), so nothing here
+  // may use a doctest macro.
   RunOptions quick;
   quick.timeout = 120s;
   podman({"rm", "--all", "--force", "--time", "0"}, quick);

@@ -73,7 +73,7 @@ class EngineHost {
   static constexpr const char* kImage = "localhost/kata-e2e-busybox:latest";
   /// kata's state root under podman (the wrapper's --root).
   const std::string& podman_kata_root() const { return podman_kata_root_; }
-  /// kata's state root under containerd (ctr's --runc-root).
+  /// kata's state root under containerd (ctr's --runc-root plus the namespace).
   const std::string& containerd_kata_root() const { return containerd_kata_root_; }
   /// The temp directory everything lives in.
   const std::string& work() const { return work_; }
@@ -82,6 +82,8 @@ class EngineHost {
 
  private:
   EngineHost();
+  void set_up();
+  void tear_down();
   void build_image();
   void start_containerd();
   void stop_containerd();
@@ -92,6 +94,7 @@ class EngineHost {
   std::string podman_wrapper_;
   std::string containerd_wrapper_;
   std::string podman_kata_root_;
+  std::string containerd_kata_base_;
   std::string containerd_kata_root_;
   std::string containerd_dir_;
   int containerd_pid_ = -1;
