@@ -191,6 +191,10 @@ EngineHost::EngineHost() {
 }
 
 void EngineHost::set_up() {
+  for (const char* tool : {"podman", "conmon", "containerd", "ctr"}) {
+    auto found = run_program({"sh", "-c", std::string("command -v ") + tool});
+    REQUIRE_MESSAGE(found.status == 0, tool << " is not installed (.ci/packages lists what the e2e tests need)");
+  }
   config_ = work_ + "/configuration.toml";
   std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" +
                      KATA_GUEST_KERNEL + "\"\ninitrd = \"" + KATA_GUEST_INITRD + "\"\nvirtio_fs_daemon = \"" +
