@@ -63,6 +63,9 @@ void check_gone(const std::string& id) {
   CHECK_FALSE(contains("\n" + containers.out, "\n" + id + "\n"));
   auto left = kata_leftovers(host.containerd_kata_root(), id);
   CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
+  // The shim's bundle and its rootfs mount go too.
+  left = kata_leftovers(host.containerd_bundles(), id);
+  CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
 }
 
 }  // namespace
@@ -83,6 +86,9 @@ TEST_CASE("ctr task kill stops a detached task; delete leaves nothing") {
       ctr_run({"-d"}, id, {"sh", "-c", "trap 'exit 5' TERM; echo ready; while true; do sleep 0.2; done"});
   REQUIRE_MESSAGE(started.status == 0, describe(started));
   CHECK(wait_task_status(id, "RUNNING") == "RUNNING");
+  // While it runs, kata's state and the shim's bundle are where check_gone looks.
+  CHECK_FALSE(kata_leftovers(host.containerd_kata_root(), id, 0ms).empty());
+  CHECK_FALSE(kata_leftovers(host.containerd_bundles(), id, 0ms).empty());
   auto killed = host.ctr({"task", "kill", id});  // SIGTERM by default
   CHECK_MESSAGE(killed.status == 0, describe(killed));
   CHECK(wait_task_status(id, "STOPPED", 60s) == "STOPPED");

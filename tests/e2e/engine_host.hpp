@@ -75,6 +75,8 @@ class EngineHost {
   const std::string& podman_kata_root() const { return podman_kata_root_; }
   /// kata's state root under containerd (ctr's --runc-root plus the namespace).
   const std::string& containerd_kata_root() const { return containerd_kata_root_; }
+  /// Where containerd's shim keeps each task's bundle (rootfs mount, log.json).
+  std::string containerd_bundles() const { return work_ + "/containerd/state/io.containerd.runtime.v2.task/kata-e2e"; }
   /// The temp directory everything lives in.
   const std::string& work() const { return work_; }
   /// A fresh empty directory under work() (for volumes, cid files, ...).

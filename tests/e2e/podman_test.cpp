@@ -186,6 +186,13 @@ TEST_CASE("podman run -d, logs, ps, inspect, kill with a signal, stop with SIGTE
   CHECK(pid > 0);
   CHECK(::kill(pid, 0) == 0);
   CHECK(fs::exists(host.podman_kata_root() + "/" + id + "/state.json"));
+  // While it runs, kata_leftovers sees its VM (so its empty answer later means something).
+  auto running = kata_leftovers(host.podman_kata_root(), id, 0ms);
+  std::string seen;
+  for (const auto& item : running) seen += item + "\n";
+  CHECK_MESSAGE(contains(seen, "state directory"), seen);
+  CHECK_MESSAGE(contains(seen, "qemu-system"), seen);
+  CHECK_MESSAGE(contains(seen, "mount "), seen);
 
   auto signalled = host.podman({"kill", "--signal", "USR1", name});
   CHECK_MESSAGE(signalled.status == 0, describe(signalled));
