@@ -101,7 +101,7 @@ TEST_CASE("podman run --rm prints the container's output and leaves nothing of k
   CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
 }
 
-TEST_CASE("podman run options reach the container, and its exit status comes back") {
+TEST_CASE("podman run options reach the container, stdin too, and its exit status comes back") {
   auto& host = EngineHost::get();
   auto volume = host.fresh_dir("volume");
   fs::permissions(volume, fs::perms::all);  // written by uid 1000 in the container
@@ -111,11 +111,19 @@ TEST_CASE("podman run options reach the container, and its exit status comes bac
       " echo nofile=$(ulimit -S -n):$(ulimit -H -n);"
       " echo scratch=$(grep ' /scratch ' /proc/mounts | cut -d' ' -f3);"
       " touch /scratch/f && echo scratch-writable;"
+      " d=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup); echo memory=$(cat $d/memory.max) pids=$(cat $d/pids.max);"
+      " read line; echo stdin=$line;"
       " echo from-container > /data/written; exit 42";
-  auto result = host.podman({"run", "--rm", "--cidfile", cidfile, "--network", "none", "-e", "E2E_VAR=hello-env",
-                             "-w", "/tmp", "-u", "1000:1000", "--hostname", "e2e-host", "--ulimit",
-                             "nofile=512:1024", "--tmpfs", "/scratch:size=8m,mode=1777", "-v", volume + ":/data",
-                             EngineHost::kImage, "sh", "-c", script});
+  std::string input = host.fresh_dir("stdin") + "/input";
+  REQUIRE(write_file_atomic(input, "piped-in\n").ok());
+  RunOptions with_stdin;
+  with_stdin.stdin_path = input;
+  auto result = host.podman({"run", "--rm", "-i", "--cidfile", cidfile, "--network", "none", "-e",
+                             "E2E_VAR=hello-env", "-w", "/tmp", "-u", "1000:1000", "--hostname", "e2e-host",
+                             "--ulimit", "nofile=512:1024", "--tmpfs", "/scratch:size=8m,mode=1777", "-v",
+                             volume + ":/data", "--memory", "64m", "--pids-limit", "50", EngineHost::kImage, "sh",
+                             "-c", script},
+                            with_stdin);
   CHECK_MESSAGE(result.status == 42, describe(result));
   CHECK(contains(result.out, "env=hello-env\n"));
   CHECK(contains(result.out, "pwd=/tmp\n"));
@@ -124,6 +132,9 @@ TEST_CASE("podman run options reach the container, and its exit status comes bac
   CHECK(contains(result.out, "nofile=512:1024\n"));
   CHECK(contains(result.out, "scratch=tmpfs\n"));
   CHECK(contains(result.out, "scratch-writable\n"));
+  // Resource limits apply to the container's cgroup in the guest.
+  CHECK(contains(result.out, "memory=67108864 pids=50\n"));
+  CHECK(contains(result.out, "stdin=piped-in\n"));
   // The volume: written in the VM, read on the host, owned by the container's user.
   auto written = read_file(volume + "/written", 4096);
   CHECK_MESSAGE(written.ok(), "no file written through the volume; " << describe(result));
