@@ -79,13 +79,21 @@ TEST_CASE("ctr run --rm prints the output and returns the exit status") {
   check_gone("kata-e2e-hi");
 }
 
-TEST_CASE("ctr task kill stops a detached task; delete leaves nothing") {
+TEST_CASE("ctr task kill stops a detached task (with a bind mount); delete leaves nothing") {
   auto& host = EngineHost::get();
   const std::string id = "kata-e2e-kill";
-  auto started =
-      ctr_run({"-d"}, id, {"sh", "-c", "trap 'exit 5' TERM; echo ready; while true; do sleep 0.2; done"});
+  // The shell marks, through a bind mount, when its trap is set: a SIGTERM
+  // before that would be ignored (an init process without a handler).
+  std::string shared = host.fresh_dir("ctr-shared");
+  auto started = ctr_run({"-d", "--mount", "type=bind,src=" + shared + ",dst=/shared,options=rbind:rw"}, id,
+                         {"sh", "-c", "trap 'exit 5' TERM; echo ready > /shared/ready; while true; do sleep 0.2; done"});
   REQUIRE_MESSAGE(started.status == 0, describe(started));
   CHECK(wait_task_status(id, "RUNNING") == "RUNNING");
+  for (auto deadline = std::chrono::steady_clock::now() + 120s;
+       !fs::exists(shared + "/ready") && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE_MESSAGE(fs::exists(shared + "/ready"), "the container never wrote /shared/ready");
   // While it runs, kata's state and the shim's bundle are where check_gone looks.
   CHECK_FALSE(kata_leftovers(host.containerd_kata_root(), id, 0ms).empty());
   CHECK_FALSE(kata_leftovers(host.containerd_bundles(), id, 0ms).empty());

@@ -250,17 +250,21 @@ void EngineHost::build_image() {
 }
 
 ProgramResult EngineHost::podman(const std::vector<std::string>& args, const RunOptions& options) {
-  std::vector<std::string> argv{"podman",
-                                "--root", work_ + "/podman/storage",
-                                "--runroot", work_ + "/podman/run",
-                                "--tmpdir", work_ + "/podman/tmp",
-                                "--storage-driver", "overlay",
-                                // No systemd on CI machines and containers; cgroupfs works everywhere.
-                                "--cgroup-manager", "cgroupfs",
-                                "--events-backend", "file",
-                                "--runtime", podman_wrapper_};
+  auto argv = podman_argv();
   argv.insert(argv.end(), args.begin(), args.end());
   return run_program(argv, options);
+}
+
+std::vector<std::string> EngineHost::podman_argv() const {
+  return {"podman",
+          "--root", work_ + "/podman/storage",
+          "--runroot", work_ + "/podman/run",
+          "--tmpdir", work_ + "/podman/tmp",
+          "--storage-driver", "overlay",
+          // No systemd on CI machines and containers; cgroupfs works everywhere.
+          "--cgroup-manager", "cgroupfs",
+          "--events-backend", "file",
+          "--runtime", podman_wrapper_};
 }
 
 std::vector<std::string> EngineHost::ctr_runtime_flags() const {

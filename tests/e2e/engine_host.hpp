@@ -61,6 +61,8 @@ class EngineHost {
 
   /// Runs `podman <isolating global flags> args...`.
   ProgramResult podman(const std::vector<std::string>& args, const RunOptions& options = {});
+  /// `podman` and the global flags podman() adds (for a shell command line).
+  std::vector<std::string> podman_argv() const;
   /// Runs `ctr --address <private socket> --namespace kata-e2e args...`,
   /// starting the private containerd first if needed.
   ProgramResult ctr(const std::vector<std::string>& args, const RunOptions& options = {});
