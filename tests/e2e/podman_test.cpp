@@ -330,8 +330,7 @@ TEST_CASE("podman run -it gives a shell on a real terminal with the window size"
   CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
 }
 
-// enabled when networking lands
-TEST_CASE("podman run --network none gives the container only a loopback interface" * doctest::skip()) {
+TEST_CASE("podman run --network none gives the container only a loopback interface") {
   auto& host = EngineHost::get();
   auto result = host.podman({"run", "--rm", "--network", "none", EngineHost::kImage, "sh", "-c",
                              "ip -o link | cut -d: -f2 | tr -d ' '"});
