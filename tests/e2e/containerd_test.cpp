@@ -113,6 +113,9 @@ TEST_CASE("containerd shows kata's error message for a command missing from the 
   CHECK_MESSAGE(result.status != 0, describe(result));
   CHECK_MESSAGE(contains(result.err, "no-such-command"), describe(result));
   CHECK_MESSAGE(contains(result.err, "executable file not found in $PATH"), describe(result));
+  // The shim puts the last error line of log.json after this prefix; without
+  // one it would show only "exit status 1".
+  CHECK_MESSAGE(contains(result.err, "OCI runtime create failed: kata create: "), describe(result));
   check_gone("kata-e2e-missing");
 }
 
