@@ -77,6 +77,20 @@ std::vector<std::string> processes_naming(const std::string& needle) {
   return found;
 }
 
+/// The non-empty lines of `text`.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!line.empty()) lines.push_back(line);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
 void write_executable(const std::string& path, const std::string& text) {
   REQUIRE(write_file_atomic(path, text, 0755).ok());
 }
@@ -359,23 +373,12 @@ void EngineHost::tear_down() {
   quick.timeout = 120s;
   podman({"rm", "--all", "--force", "--time", "0"}, quick);
   if (containerd_ready_) {
-    auto tasks = ctr({"task", "ls", "--quiet"}, quick);
-    std::size_t start = 0;
-    while (start < tasks.out.size()) {
-      auto end = tasks.out.find('\n', start);
-      std::string id = tasks.out.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      if (!id.empty()) ctr({"task", "kill", "--signal", "SIGKILL", id}, quick), ctr({"task", "delete", "--force", id}, quick);
-      if (end == std::string::npos) break;
-      start = end + 1;
+    for (const auto& id : lines_of(ctr({"task", "ls", "--quiet"}, quick).out)) {
+      ctr({"task", "kill", "--signal", "SIGKILL", id}, quick);
+      ctr({"task", "delete", "--force", id}, quick);
     }
-    auto containers = ctr({"container", "ls", "--quiet"}, quick);
-    start = 0;
-    while (start < containers.out.size()) {
-      auto end = containers.out.find('\n', start);
-      std::string id = containers.out.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      if (!id.empty()) ctr({"container", "delete", id}, quick);
-      if (end == std::string::npos) break;
-      start = end + 1;
+    for (const auto& id : lines_of(ctr({"container", "ls", "--quiet"}, quick).out)) {
+      ctr({"container", "delete", id}, quick);
     }
   }
   stop_containerd();
