@@ -75,6 +75,13 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
     }
   }
   guest.hooks.reset();  // hooks run on the host, never in the guest
+  // A namespace path names a host namespace (podman's /run/netns/..., a pause
+  // container's /proc/PID/ns/...): it means nothing in the guest's kernel,
+  // where the agent would fail to open it. The container gets a namespace
+  // of that type of its own in the VM instead.
+  if (guest.linux_config && guest.linux_config->namespaces) {
+    for (auto& ns : *guest.linux_config->namespaces) ns.path.reset();
+  }
   bundle.spec = oci::to_json(guest);
   return bundle;
 }

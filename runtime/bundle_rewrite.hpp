@@ -58,6 +58,8 @@ bool is_bind_mount(const oci::Mount& mount);
 /// removed from the guest spec (the path names a host namespace; the
 /// container shares the guest's root namespace, which gets its interfaces)
 /// and reported in netns_path; one without a path stays (a new, empty one).
+/// Other namespace paths (host namespaces) are dropped: the guest spec keeps
+/// the entry without its path.
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir);
 
 }  // namespace kata::runtime

@@ -151,6 +151,25 @@ TEST_CASE("guest rewrite: a network namespace path is carried, not passed to the
   CHECK_FALSE(fresh->spec["linux"]["namespaces"][1].contains("path"));
 }
 
+TEST_CASE("the guest spec keeps namespace entries but not their host paths") {
+  // podman passes its network namespace as /run/netns/NAME; containerd's CRI
+  // joins a pause container's /proc/PID/ns/ipc. Neither exists in the guest.
+  auto spec = spec_from(spec_text(
+      R"([{"type":"network","path":"/run/netns/netns-1"},{"type":"ipc","path":"/proc/42/ns/ipc"},{"type":"mount"}])",
+      "[]"));
+  auto guest = rewrite_for_guest(spec, "web", "/b");
+  REQUIRE(guest.ok());
+  const auto& namespaces = guest->spec["linux"]["namespaces"];
+  // The network namespace is carried by tcfilter (netns_path), the others
+  // become the container's own in the VM.
+  CHECK(guest->netns_path == "/run/netns/netns-1");
+  REQUIRE(namespaces.size() == 2);
+  CHECK(namespaces[0] == nlohmann::json{{"type", "ipc"}});
+  CHECK(namespaces[1] == nlohmann::json{{"type", "mount"}});
+  // The host keeps the paths (networking plugs the VM into that namespace).
+  CHECK(spec.linux_config->namespaces->at(0).path == "/run/netns/netns-1");
+}
+
 TEST_CASE("monitor control lines round-trip, bad ones are refused") {
   auto start = decode_command(encode_command(StartCommand{}));
   REQUIRE(start.ok());
