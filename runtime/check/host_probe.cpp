@@ -18,7 +18,9 @@ namespace kata::runtime {
 
 namespace {
 
-constexpr std::size_t max_probe_file_bytes = 4 << 20;     // /proc/cpuinfo on big hosts is ~1 MiB
+// /proc/cpuinfo on big hosts is ~1 MiB; a guest initramfs (searched for the
+// agent's protocol marker) tens of MiB.
+constexpr std::size_t max_probe_file_bytes = 64 << 20;
 constexpr std::size_t max_command_output_bytes = 256 << 10;
 constexpr auto command_timeout = std::chrono::seconds(10);
 

@@ -247,7 +247,7 @@ TEST_CASE("podman stop of a container ignoring SIGTERM kills it after the timeou
 // ---- features other engineers are building; the coordinator enables these --------
 
 // enabled when exec lands
-TEST_CASE("podman exec with and without -t returns the process's status" * doctest::skip()) {
+TEST_CASE("podman exec with and without -t returns the process's status") {
   auto& host = EngineHost::get();
   const std::string name = "kata-e2e-exec";
   auto id = run_detached(name, "echo ready; while true; do sleep 0.2; done");
@@ -268,7 +268,7 @@ TEST_CASE("podman exec with and without -t returns the process's status" * docte
 }
 
 // enabled when pause/resume lands
-TEST_CASE("podman pause freezes the container and unpause lets it go on" * doctest::skip()) {
+TEST_CASE("podman pause freezes the container and unpause lets it go on") {
   auto& host = EngineHost::get();
   const std::string name = "kata-e2e-pause";
   auto id = run_detached(name, "echo ready; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done");
@@ -292,7 +292,7 @@ TEST_CASE("podman pause freezes the container and unpause lets it go on" * docte
 }
 
 // enabled when terminal (--console-socket) lands
-TEST_CASE("podman run -it gives a shell on a real terminal with the window size" * doctest::skip()) {
+TEST_CASE("podman run -it gives a shell on a real terminal with the window size") {
   auto& host = EngineHost::get();
   // tmux owns a real pty of a known size (120x40) in which podman runs, as a
   // user's terminal would be; its own socket keeps it apart from other tmux servers.
@@ -339,7 +339,7 @@ TEST_CASE("podman run --network none gives the container only a loopback interfa
 }
 
 // enabled when networking lands
-TEST_CASE("podman's default bridge: the container has its address and reaches the host" * doctest::skip()) {
+TEST_CASE("podman's default bridge: the container has its address and reaches the host") {
   auto& host = EngineHost::get();
   // A web server on the host, reachable on the bridge's host address (10.88.0.1).
   std::string site = host.fresh_dir("site");

@@ -118,8 +118,8 @@ TEST_CASE("tap net devices match the golden argv, fds numbered from kFirstNetFd"
   config.net_devices = {{"net0", "02:42:0a:c8:00:02", 17}, {"net1", "aa:bb:cc:dd:ee:01", 9}};
   auto argv = build_argv(config);
   check_golden(argv, "q35-tcg-net.argv");
-  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=3,vnet_hdr=on"));
-  CHECK(has_pair(argv, "-netdev", "tap,id=net1,fd=4,vnet_hdr=on"));
+  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=3"));
+  CHECK(has_pair(argv, "-netdev", "tap,id=net1,fd=4"));
   CHECK(has_pair(argv, "-device", "virtio-net-pci,netdev=net1,mac=aa:bb:cc:dd:ee:01,romfile="));
 
   config.machine = Machine::microvm;
