@@ -41,9 +41,10 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::ExecProcess&
   if (!process_spec) return JsonResult(process_spec.error());
   bool terminal = process_spec->terminal.value_or(false);
 
-  auto fds = make_stdio(request.stdio, terminal, *process_spec);
-  if (!fds) return JsonResult(std::move(fds).error().wrap("stdio"));
   pid_t init_pid = (*container)->init().pid;
+  // An exec'd terminal lives in the container's devpts, as runc's does.
+  auto fds = make_stdio(request.stdio, terminal, *process_spec, "/proc/" + std::to_string(init_pid) + "/root/dev/ptmx");
+  if (!fds) return JsonResult(std::move(fds).error().wrap("stdio"));
   auto pid = launcher_.exec(init_pid, (*container)->spec, *process_spec, fds->child(), terminal);
   if (!pid) return JsonResult(pid.error());
   if ((*container)->has_cgroup) {

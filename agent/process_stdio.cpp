@@ -59,16 +59,18 @@ Result<StdioFds> make_pipes(bool with_stdin, bool with_stdout, bool with_stderr)
   return fds;
 }
 
-Result<StdioFds> make_pty(unsigned rows, unsigned cols) {
+Result<StdioFds> make_pty(unsigned rows, unsigned cols, const std::string& ptmx) {
   StdioFds fds;
-  fds.output.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
+  // The container's own devpts when given, so that the slave has a name
+  // there (/dev/pts/N, which `tty` finds); the agent's otherwise.
+  if (!ptmx.empty()) fds.output.reset(::open(ptmx.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
+  if (!fds.output) fds.output.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
   if (!fds.output) return sys_error(errno, "open pty master");
-  if (::grantpt(fds.output.get()) < 0) return sys_error(errno, "grantpt");
   if (::unlockpt(fds.output.get()) < 0) return sys_error(errno, "unlockpt");
-  char name[128];
-  if (int error = ::ptsname_r(fds.output.get(), name, sizeof name); error != 0) return sys_error(error, "ptsname");
-  fds.child_in.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!fds.child_in) return sys_error(errno, "open pty slave {}", name);
+  // TIOCGPTPEER opens the slave of this very master, whichever devpts
+  // instance it lives in (no path lookup in the agent's mount namespace).
+  fds.child_in.reset(::ioctl(fds.output.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!fds.child_in) return sys_error(errno, "open pty slave");
   fds.child_out.reset(::fcntl(fds.child_in.get(), F_DUPFD_CLOEXEC, 0));
   fds.child_err.reset(::fcntl(fds.child_in.get(), F_DUPFD_CLOEXEC, 0));
   if (!fds.child_out || !fds.child_err) return sys_error(errno, "dup pty slave");

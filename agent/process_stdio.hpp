@@ -2,6 +2,8 @@
 // The guest side of a process's stdio: pipes (or a pty) whose child ends are
 // handed to the launcher and whose agent ends the server relays.
 
+#include <string>
+
 #include "agent/container/container.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -34,7 +36,9 @@ Result<StdioFds> make_pipes(bool with_stdin, bool with_stdout, bool with_stderr)
 
 /// A pty (posix_openpt) whose slave is the child's 0, 1 and 2; `rows`/`cols`
 /// set its initial size when non-zero.
-Result<StdioFds> make_pty(unsigned rows, unsigned cols);
+/// `ptmx`: the ptmx to open (a container's, through /proc/PID/root), or
+/// empty (or unusable) for the agent's own.
+Result<StdioFds> make_pty(unsigned rows, unsigned cols, const std::string& ptmx = "");
 
 /// Sets the window size of the pty whose master is `master_fd`.
 Result<void> resize_pty(int master_fd, unsigned rows, unsigned cols);

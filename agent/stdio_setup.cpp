@@ -6,11 +6,12 @@
 
 namespace kata::agent {
 
-Result<StdioFds> make_stdio(const agent_client::StdioStreams& streams, bool terminal, const oci::Process& process) {
+Result<StdioFds> make_stdio(const agent_client::StdioStreams& streams, bool terminal, const oci::Process& process,
+                            const std::string& ptmx) {
   if (terminal) {
     unsigned rows = process.console_size ? process.console_size->height : 0;
     unsigned cols = process.console_size ? process.console_size->width : 0;
-    return make_pty(rows, cols);
+    return make_pty(rows, cols, ptmx);
   }
   return make_pipes(streams.stdin_id != 0, streams.stdout_id != 0, streams.stderr_id != 0);
 }

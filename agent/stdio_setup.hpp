@@ -10,7 +10,8 @@ namespace kata::agent {
 
 /// Pipes for the streams the host named, or a pty sized from
 /// process.consoleSize when `terminal`.
-Result<StdioFds> make_stdio(const agent_client::StdioStreams& streams, bool terminal, const oci::Process& process);
+Result<StdioFds> make_stdio(const agent_client::StdioStreams& streams, bool terminal, const oci::Process& process,
+                            const std::string& ptmx = "");
 
 /// Moves the agent ends of `fds` into `process` (after the launch).
 Result<void> adopt_stdio(ManagedProcess& process, StdioFds& fds, bool terminal);
