@@ -17,6 +17,7 @@
 
 #include "common/fs.hpp"
 #include "tests/support/busybox_rootfs.hpp"
+#include "tests/support/kata_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace kata::e2e {
@@ -25,14 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string read_or_empty(const std::string& path) {
-  auto text = read_file(path, 16U << 20);
-  return text ? *text : std::string();
-}
-
-bool all_digits(const std::string& text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
+using test_support::processes_naming;
+using test_support::read_or_empty;
 
 /// Single-quotes `word` for /bin/sh.
 std::string shell_quote(const std::string& word) {
@@ -61,19 +56,6 @@ std::vector<std::string> mount_points_under(const std::string& dir) {
     start = end + 1;
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  return found;
-}
-
-/// Pids of processes (other than us) whose command line contains `needle`.
-std::vector<std::string> processes_naming(const std::string& needle) {
-  std::vector<std::string> found;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator("/proc", error)) {
-    auto name = entry.path().filename().string();
-    if (!all_digits(name) || name == std::to_string(::getpid())) continue;
-    auto cmdline = read_file(entry.path().string() + "/cmdline", 1U << 20);
-    if (cmdline && cmdline->find(needle) != std::string::npos) found.push_back(name);
-  }
   return found;
 }
 
@@ -210,9 +192,7 @@ void EngineHost::set_up() {
     REQUIRE_MESSAGE(found.status == 0, tool << " is not installed (.ci/packages lists what the e2e tests need)");
   }
   config_ = work_ + "/configuration.toml";
-  std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" +
-                     KATA_GUEST_KERNEL + "\"\ninitrd = \"" + KATA_GUEST_INITRD + "\"\nvirtio_fs_daemon = \"" +
-                     KATA_VIRTIOFSD + "\"\n[agent.kata]\ndial_timeout = 120\n";
+  std::string toml = test_support::kata_configuration();
   REQUIRE(write_file_atomic(config_, toml).ok());
 
   // podman's exit command (`podman container cleanup`, run by conmon when the

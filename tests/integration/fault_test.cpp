@@ -32,8 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
-#include "tests/support/busybox_rootfs.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/kata_cli.hpp"
 
 using namespace kata;
 using namespace kata::test_support;
@@ -43,15 +42,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::string read_or_empty(const std::string& path) {
-  auto text = read_file(path, 16U << 20);
-  return text ? *text : std::string();
-}
-
-bool all_digits(const std::string& text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
 
 /// Reaps every child of this process (kata commands, and the monitors,
 /// QEMUs and virtiofsds reparented to it) and keeps their statuses.
@@ -88,170 +78,39 @@ class Reaper {
   std::map<pid_t, int> statuses_;
 };
 
-struct KataResult {
-  int status = -1;  // exit code, 128+signal, or -1 when it had to be killed
-  std::string out;
-  std::string err;
-};
-
-std::string describe(const KataResult& result) {
-  return "exit " + std::to_string(result.status) + "\nstdout: " + result.out + "\nstderr: " + result.err;
-}
-
-/// A kata command started and not yet waited for.
-struct Running {
-  pid_t pid = -1;
-  std::string out_path;
-  std::string err_path;
-};
-
-/// Starts `kata <args>` with stdin /dev/null and stdout/stderr in files
-/// under `work` (a pipe would stay open as long as a monitor holds it).
-Running spawn_kata(const std::string& work, const std::vector<std::string>& args) {
-  Reaper::instance();  // the subreaper must be in place before any monitor is orphaned
-  static int serial = 0;
-  Running running{-1, work + "/out." + std::to_string(++serial), work + "/err." + std::to_string(serial)};
-  std::vector<std::string> argv{KATA_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(running.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(running.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) ::_exit(127);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> raw;
-    for (auto& arg : argv) raw.push_back(arg.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  running.pid = pid;
-  return running;
-}
-
-KataResult finish(const Running& running, std::chrono::seconds limit = 180s) {
-  KataResult result;
-  auto status = Reaper::instance().wait(running.pid, limit);
-  if (!status) {
-    ::kill(running.pid, SIGKILL);
-    (void)Reaper::instance().wait(running.pid, 10s);
-  } else {
-    result.status = *status;
-  }
-  result.out = read_or_empty(running.out_path);
-  result.err = read_or_empty(running.err_path);
-  return result;
-}
-
-/// pids whose command line names `needle` and whose argv[0] contains `program` (any when empty).
-std::vector<pid_t> processes_naming(const std::string& needle, const std::string& program = "") {
-  std::vector<pid_t> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (!all_digits(name) || name == std::to_string(::getpid())) continue;
-    auto cmdline = read_file(entry.path().string() + "/cmdline", 1U << 20);
-    if (!cmdline || cmdline->find(needle) == std::string::npos) continue;
-    std::string argv0 = cmdline->substr(0, cmdline->find('\0'));
-    if (program.empty() || argv0.find(program) != std::string::npos) found.push_back(std::stoi(name));
-  }
-  return found;
-}
-
-/// mountinfo lines whose mount point is under `dir`.
-std::vector<std::string> mounts_under(const std::string& dir) {
-  std::vector<std::string> found;
-  auto info = read_or_empty("/proc/self/mountinfo");
-  std::size_t start = 0;
-  while (start < info.size()) {
-    auto end = info.find('\n', start);
-    std::string line = info.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (line.find(" " + dir + "/") != std::string::npos) found.push_back(line);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return found;
-}
-
 bool process_exists(pid_t pid) {
   Reaper::instance().poll();  // a reaped zombie no longer counts
   return ::kill(pid, 0) == 0;
 }
 
-/// A state root, a configuration pointing at the build tree's guest, and
-/// bundles made from `kata spec` with a busybox rootfs.
-class Faults {
+/// The shared fixture with every child reaped through the Reaper, and the
+/// fault cases' own shorthands and checks.
+class Faults : public KataSandboxes {
  public:
-  Faults() {
-    REQUIRE_FALSE(work_.path().empty());
-    root_ = work_.path() + "/root";
-    config_ = write_config("configuration", "");
+  Faults() : KataSandboxes(options()) {
+    Reaper::instance();  // the subreaper must be in place before any monitor is orphaned
   }
 
+  using KataSandboxes::write_config;
   /// A configuration file for the build tree's guest with `extra` lines in [hypervisor.qemu].
   std::string write_config(const std::string& name, const std::string& extra) {
-    std::string path = work_.path() + "/" + name + ".toml";
-    std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" +
-                       KATA_GUEST_KERNEL + "\"\ninitrd = \"" + KATA_GUEST_INITRD + "\"\nvirtio_fs_daemon = \"" +
-                       KATA_VIRTIOFSD + "\"\n" + extra + "[agent.kata]\ndial_timeout = 120\n";
-    REQUIRE(write_file_atomic(path, toml).ok());
-    return path;
-  }
-
-  /// Starts kata with this root and configuration (or `config`).
-  Running spawn(std::vector<std::string> args, const std::string& config = "") {
-    args.insert(args.begin(), {"--root", root_, "--config", config.empty() ? config_ : config});
-    return spawn_kata(work_.path(), args);
-  }
-
-  KataResult kata(std::vector<std::string> args, const std::string& config = "") {
-    return finish(spawn(std::move(args), config));
+    ConfigOptions config;
+    config.hypervisor_extra = extra;
+    return write_config(name, config);
   }
 
   /// A bundle whose process runs `args`; `edit` may change its config.json.
   std::string bundle(const std::string& name, const std::vector<std::string>& args,
                      const std::function<void(json&)>& edit = {}) {
-    std::string dir = work_.path() + "/" + name;
-    fs::create_directories(dir);
-    auto spec = finish(spawn_kata(work_.path(), {"spec", "-b", dir}));
-    REQUIRE_MESSAGE(spec.status == 0, describe(spec));
-    json config = json::parse(read_or_empty(dir + "/config.json"));
-    config["process"]["args"] = args;
-    config["process"]["terminal"] = false;
-    // Keep a network namespace entry: without one the spec asks for the host network.
-    bool has_network = false;
-    for (const auto& ns : config["linux"]["namespaces"]) has_network |= ns["type"] == "network";
-    if (!has_network) config["linux"]["namespaces"].push_back({{"type", "network"}});
-    if (edit) edit(config);
-    REQUIRE(write_file_atomic(dir + "/config.json", config.dump(2)).ok());
-    REQUIRE(make_busybox_rootfs(dir + "/rootfs").ok());
-    return dir;
-  }
-
-  json state(const std::string& id) {
-    auto result = kata({"state", id});
-    REQUIRE_MESSAGE(result.status == 0, describe(result));
-    return json::parse(result.out);
-  }
-
-  /// Polls `kata state` until the container is stopped (or `limit` passes).
-  json wait_stopped(const std::string& id, std::chrono::seconds limit) {
-    json current;
-    for (auto deadline = Clock::now() + limit; Clock::now() < deadline;) {
-      current = state(id);
-      if (current["status"] == "stopped") break;
-      std::this_thread::sleep_for(200ms);
-    }
-    return current;
+    BundleOptions bundle_options;
+    bundle_options.edit = edit;
+    return KataSandboxes::bundle(name, args, bundle_options);
   }
 
   /// `kata run -d` of a sleeping container; its monitor's pid (the pid-file process).
   pid_t run_sleeper(const std::string& id) {
     auto bundle_dir = bundle(id, {"/bin/sleep", "1000"});
-    std::string pid_file = work_.path() + "/" + id + ".pid";
+    std::string pid_file = work() + "/" + id + ".pid";
     auto started = kata({"run", "-d", "-b", bundle_dir, "--pid-file", pid_file, id});
     REQUIRE_MESSAGE(started.status == 0, describe(started));
     auto pid_text = read_or_empty(pid_file);
@@ -259,50 +118,45 @@ class Faults {
     return static_cast<pid_t>(std::stol(pid_text));
   }
 
-  std::string dir_of(const std::string& id) const { return root_ + "/" + id; }
-
   /// state.json of `id` parses as a JSON object.
   bool state_file_valid(const std::string& id) {
     json document = json::parse(read_or_empty(dir_of(id) + "/state.json"), nullptr, false);
     return document.is_object() && document.contains("status");
   }
 
-  /// Nothing of container `id` is left: state dir, processes, mounts.
-  void check_gone(const std::string& id) {
-    std::string dir = dir_of(id);
-    CHECK_FALSE(fs::exists(dir));
-    // QEMU and virtiofsd die with their monitor; give the kernel a moment.
-    std::vector<pid_t> left;
-    for (int i = 0; i < 50; ++i) {
-      Reaper::instance().poll();
-      left = processes_naming(dir + "/");
-      if (left.empty()) break;
-      std::this_thread::sleep_for(100ms);
-    }
-    CHECK_MESSAGE(left.empty(), "processes still naming " << dir << ": " << left.size());
-    CHECK(mounts_under(dir).empty());
-  }
-
   /// Nothing at all is left under the root (checked at the end of each case).
   void check_root_empty() {
-    CHECK(mounts_under(root_).empty());
-    CHECK(processes_naming(root_ + "/").empty());
-    if (fs::exists(root_)) CHECK(fs::is_empty(root_));
+    CHECK(mounts_under(root()).empty());
+    CHECK(processes_naming(root() + "/").empty());
+    if (fs::exists(root())) CHECK(fs::is_empty(root()));
   }
 
-  const std::string& root() const { return root_; }
-  const std::string& work() const { return work_.path(); }
+ protected:
+  KataResult wait_for(const RunningKata& running, std::chrono::seconds limit) override {
+    auto status = Reaper::instance().wait(running.pid, limit);
+    if (!status) {
+      ::kill(running.pid, SIGKILL);
+      (void)Reaper::instance().wait(running.pid, 10s);
+    }
+    return collect_kata(running, status);
+  }
+
+  void reap() override { Reaper::instance().poll(); }
 
  private:
-  TempDir work_{"kata-fault"};
-  std::string root_;
-  std::string config_;
+  static SandboxOptions options() {
+    SandboxOptions faults;
+    faults.name = "kata-fault";
+    // Other containers of a case may still run: only this container's mounts count.
+    faults.check_root_mounts = false;
+    return faults;
+  }
 };
 
 /// SIGKILLs every process of `program` naming the container dir; how many.
 std::size_t kill_processes(const std::string& dir, const std::string& program) {
   auto pids = processes_naming(dir + "/", program);
-  for (pid_t pid : pids) ::kill(pid, SIGKILL);
+  for (const auto& pid : pids) ::kill(std::stoi(pid), SIGKILL);
   return pids.size();
 }
 
@@ -343,10 +197,10 @@ TEST_CASE("SIGKILL of the container's QEMU: stopped, the pid-file process exits 
   auto qemu = processes_naming(faults.dir_of("qemukill") + "/", "qemu-system");
   REQUIRE(qemu.size() == 1);
   // QEMU is the monitor's child.
-  auto stat = read_or_empty("/proc/" + std::to_string(qemu[0]) + "/stat");
+  auto stat = read_or_empty("/proc/" + qemu[0] + "/stat");
   auto fields = stat.substr(stat.rfind(')') + 2);
   CHECK(std::stol(fields.substr(fields.find(' ') + 1)) == monitor);
-  REQUIRE(::kill(qemu[0], SIGKILL) == 0);
+  REQUIRE(::kill(std::stoi(qemu[0]), SIGKILL) == 0);
   expect_stopped_and_deletable(faults, "qemukill", monitor, 15s);
   faults.check_root_empty();
 }
@@ -372,8 +226,8 @@ TEST_CASE("two concurrent starts: exactly one succeeds and the state stays valid
   REQUIRE_MESSAGE(created.status == 0, describe(created));
   auto first = faults.spawn({"start", "twostarts"});
   auto second = faults.spawn({"start", "twostarts"});
-  auto a = finish(first);
-  auto b = finish(second);
+  auto a = faults.finish(first);
+  auto b = faults.finish(second);
   CHECK_MESSAGE((a.status == 0) != (b.status == 0), describe(a) << "\n" << describe(b));
   const auto& loser = a.status == 0 ? b : a;
   CHECK(loser.status == 1);
@@ -392,8 +246,8 @@ TEST_CASE("delete --force racing kill: no corrupt state, nothing left") {
     std::string id = "race" + std::to_string(round);
     pid_t monitor = faults.run_sleeper(id);
     // Round 0 starts the kill first, round 1 the delete.
-    Running killing;
-    Running deleting;
+    RunningKata killing;
+    RunningKata deleting;
     if (round == 0) {
       killing = faults.spawn({"kill", id, "KILL"});
       deleting = faults.spawn({"delete", "--force", id});
@@ -401,8 +255,8 @@ TEST_CASE("delete --force racing kill: no corrupt state, nothing left") {
       deleting = faults.spawn({"delete", "--force", id});
       killing = faults.spawn({"kill", id, "KILL"});
     }
-    auto killed = finish(killing);
-    auto deleted = finish(deleting);
+    auto killed = faults.finish(killing);
+    auto deleted = faults.finish(deleting);
     CHECK_MESSAGE(deleted.status == 0, describe(deleted));
     // kill either reached the container or found it gone: never a crash or a hang.
     CHECK_MESSAGE((killed.status == 0 || killed.status == 1), describe(killed));
@@ -423,14 +277,14 @@ TEST_CASE("delete --force racing kill: no corrupt state, nothing left") {
 TEST_CASE("five containers at once: all run, all are deleted, nothing is left") {
   Faults faults;
   std::vector<std::string> ids;
-  std::vector<Running> runs;
+  std::vector<RunningKata> runs;
   for (int i = 0; i < 5; ++i) {
     ids.push_back("five" + std::to_string(i));
     auto bundle = faults.bundle(ids.back(), {"/bin/sleep", "1000"});
     runs.push_back(faults.spawn({"run", "-d", "-b", bundle, ids.back()}));
   }
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    auto result = finish(runs[i], 300s);
+    auto result = faults.finish(runs[i], 300s);
     CHECK_MESSAGE(result.status == 0, ids[i] << ": " << describe(result));
   }
   for (const auto& id : ids) {
@@ -439,10 +293,10 @@ TEST_CASE("five containers at once: all run, all are deleted, nothing is left") 
   }
   auto listed = json::parse(faults.kata({"list", "-f", "json"}).out);
   CHECK(listed.size() == 5);
-  std::vector<Running> deletes;
+  std::vector<RunningKata> deletes;
   for (const auto& id : ids) deletes.push_back(faults.spawn({"delete", "--force", id}));
   for (std::size_t i = 0; i < deletes.size(); ++i) {
-    auto result = finish(deletes[i]);
+    auto result = faults.finish(deletes[i]);
     CHECK_MESSAGE(result.status == 0, ids[i] << ": " << describe(result));
   }
   for (const auto& id : ids) faults.check_gone(id);

@@ -28,8 +28,7 @@
 
 #include "common/fs.hpp"
 #include "common/unique_fd.hpp"
-#include "tests/support/busybox_rootfs.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/kata_cli.hpp"
 
 using namespace kata;
 using namespace kata::test_support;
@@ -38,97 +37,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_or_empty(const std::string& path) {
-  auto text = read_file(path, 16U << 20);
-  return text ? *text : std::string();
-}
-
-struct KataResult {
-  int status = -1;  // exit code, 128+signal, or -1 when it had to be killed
-  std::string out;
-  std::string err;
-};
-
-/// Runs `kata <args>` with stdin from `stdin_path` and stdout/stderr in files (a pipe
-/// would stay open as long as a container's monitor holds it).
-KataResult run_kata(const std::string& work, const std::vector<std::string>& args,
-                    const std::string& stdin_path = "/dev/null", std::chrono::seconds timeout = 180s) {
-  static int serial = 0;
-  std::string out_path = work + "/out." + std::to_string(++serial);
-  std::string err_path = work + "/err." + std::to_string(serial);
-  std::vector<std::string> argv{KATA_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int in = ::open(stdin_path.c_str(), O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) ::_exit(127);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> raw;
-    for (auto& arg : argv) raw.push_back(arg.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  KataResult result;
-  int status = 0;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      status = -1;
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  if (status != -1) result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_or_empty(out_path);
-  result.err = read_or_empty(err_path);
-  return result;
-}
-
-std::string describe(const KataResult& result) {
-  return "exit " + std::to_string(result.status) + "\nstdout: " + result.out + "\nstderr: " + result.err;
-}
-
-bool all_digits(const std::string& text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
-/// Processes whose command line names `needle` (QEMU, virtiofsd of a root).
-std::vector<std::string> processes_naming(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (!all_digits(name) || name == std::to_string(::getpid())) continue;
-    auto cmdline = read_file(entry.path().string() + "/cmdline", 1U << 20);
-    if (cmdline && cmdline->find(needle) != std::string::npos) found.push_back(name);
-  }
-  return found;
-}
-
-/// mountinfo lines whose mount point is under `dir`.
-std::vector<std::string> mounts_under(const std::string& dir) {
-  std::vector<std::string> found;
-  auto info = read_or_empty("/proc/self/mountinfo");
-  std::size_t start = 0;
-  while (start < info.size()) {
-    auto end = info.find('\n', start);
-    std::string line = info.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (line.find(" " + dir + "/") != std::string::npos) found.push_back(line);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return found;
-}
 
 /// A console socket as an engine listens on it: receives one pty master.
 class ConsoleSocket {
@@ -202,104 +110,35 @@ int wait_exit(pid_t pid) {
   return -1;
 }
 
-/// A state root, a configuration pointing at the build tree's guest, and
-/// bundles made from `kata spec` with a busybox rootfs.
-class Lifecycle {
+/// The shared fixture with lifecycle's two shorthands: a configuration with
+/// another guest and a short dial timeout, and a bundle with a terminal flag.
+class Lifecycle : public KataSandboxes {
  public:
-  Lifecycle() {
-    REQUIRE_FALSE(work_.path().empty());
-    root_ = work_.path() + "/root";
-    config_ = work_.path() + "/configuration.toml";
-    std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" +
-                       KATA_GUEST_KERNEL + "\"\ninitrd = \"" + KATA_GUEST_INITRD + "\"\nvirtio_fs_daemon = \"" +
-                       KATA_VIRTIOFSD + "\"\n[agent.kata]\ndial_timeout = 120\n";
-    REQUIRE(write_file_atomic(config_, toml).ok());
-  }
-
-  /// Runs kata with this root and configuration (or `config`).
-  KataResult kata(std::vector<std::string> args, const std::string& config = "",
-                  const std::string& stdin_path = "/dev/null") {
-    args.insert(args.begin(), {"--root", root_, "--config", config.empty() ? config_ : config});
-    return run_kata(work_.path(), args, stdin_path);
-  }
+  Lifecycle() : KataSandboxes(options()) {}
 
   /// A configuration file like the default one but with `kernel`, `initrd`
   /// and a short agent dial timeout.
   std::string broken_config(const std::string& name, const std::string& kernel, const std::string& initrd) {
-    std::string path = work_.path() + "/" + name + ".toml";
-    std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" + kernel +
-                       "\"\ninitrd = \"" + initrd + "\"\nvirtio_fs_daemon = \"" + KATA_VIRTIOFSD +
-                       "\"\n[agent.kata]\ndial_timeout = 5\n";
-    REQUIRE(write_file_atomic(path, toml).ok());
-    return path;
+    ConfigOptions broken;
+    broken.kernel = kernel;
+    broken.initrd = initrd;
+    broken.dial_timeout = 5;
+    return write_config(name, broken);
   }
 
   /// A bundle whose process runs `args`.
   std::string bundle(const std::string& name, const std::vector<std::string>& args, bool terminal = false) {
-    std::string dir = work_.path() + "/" + name;
-    fs::create_directories(dir);
-    auto spec = run_kata(work_.path(), {"spec", "-b", dir});
-    REQUIRE_MESSAGE(spec.status == 0, describe(spec));
-    auto text = read_file(dir + "/config.json", 1U << 20);
-    REQUIRE(text.ok());
-    json config = json::parse(*text);
-    config["process"]["args"] = args;
-    config["process"]["terminal"] = terminal;
-    // Keep a network namespace entry: without one the spec asks for the host network.
-    bool has_network = false;
-    for (const auto& ns : config["linux"]["namespaces"]) has_network |= ns["type"] == "network";
-    if (!has_network) config["linux"]["namespaces"].push_back({{"type", "network"}});
-    REQUIRE(write_file_atomic(dir + "/config.json", config.dump(2)).ok());
-    REQUIRE(make_busybox_rootfs(dir + "/rootfs").ok());
-    return dir;
+    BundleOptions bundle_options;
+    bundle_options.terminal = terminal;
+    return KataSandboxes::bundle(name, args, bundle_options);
   }
-
-  json state(const std::string& id) {
-    auto result = kata({"state", id});
-    REQUIRE_MESSAGE(result.status == 0, describe(result));
-    return json::parse(result.out);
-  }
-
-  /// Polls `kata state` until the container is stopped (or `limit` passes).
-  json wait_stopped(const std::string& id, std::chrono::seconds limit = 60s) {
-    json current;
-    for (auto deadline = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < deadline;) {
-      current = state(id);
-      if (current["status"] == "stopped") break;
-      std::this_thread::sleep_for(200ms);
-    }
-    return current;
-  }
-
-  /// kata's private record of `id` (state.json).
-  json record(const std::string& id) {
-    auto text = read_file(root_ + "/" + id + "/state.json", 1U << 20);
-    REQUIRE(text.ok());
-    return json::parse(*text);
-  }
-
-  /// Nothing of container `id` is left: state dir, processes, mounts.
-  void check_gone(const std::string& id) {
-    std::string dir = root_ + "/" + id;
-    CHECK_FALSE(fs::exists(dir));
-    // QEMU and virtiofsd die with their monitor; give the kernel a moment.
-    std::vector<std::string> left;
-    for (int i = 0; i < 50; ++i) {
-      left = processes_naming(dir + "/");
-      if (left.empty()) break;
-      std::this_thread::sleep_for(100ms);
-    }
-    CHECK_MESSAGE(left.empty(), "processes still naming " << dir << ": " << left.size());
-    CHECK(mounts_under(root_).empty());
-  }
-
-  const std::string& root() const { return root_; }
-  const std::string& work() const { return work_.path(); }
 
  private:
-  TempDir work_{"kata-lifecycle"};
-  std::string root_;
-  std::string config_;
+  static SandboxOptions options() {
+    SandboxOptions lifecycle;
+    lifecycle.name = "kata-lifecycle";
+    return lifecycle;
+  }
 };
 
 }  // namespace

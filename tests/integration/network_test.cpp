@@ -29,8 +29,7 @@
 
 #include "common/fs.hpp"
 #include "common/unique_fd.hpp"
-#include "tests/support/busybox_rootfs.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/kata_cli.hpp"
 
 using namespace kata;
 using namespace kata::test_support;
@@ -39,11 +38,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_or_empty(const std::string& path) {
-  auto text = read_file(path, 16U << 20);
-  return text ? *text : std::string();
-}
 
 /// Output and status of a shell command (the test's own setup and checks).
 struct Shell {
@@ -60,58 +54,6 @@ Shell shell(const std::string& command) {
   while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
   int status = ::pclose(pipe);
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-struct KataResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-  std::string out_path;
-};
-
-std::string describe(const KataResult& result) {
-  return "exit " + std::to_string(result.status) + "\nstdout: " + result.out + "\nstderr: " + result.err;
-}
-
-/// Runs `kata <args>`; stdout and stderr go to files (a container's monitor
-/// keeps create's stdout, so a pipe would never reach EOF).
-KataResult run_kata(const std::string& work, const std::vector<std::string>& args) {
-  static int serial = 0;
-  KataResult result;
-  result.out_path = work + "/out." + std::to_string(++serial);
-  std::string err_path = work + "/err." + std::to_string(serial);
-  std::vector<std::string> argv{KATA_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(result.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) ::_exit(127);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> raw;
-    for (auto& arg : argv) raw.push_back(arg.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  auto deadline = std::chrono::steady_clock::now() + 240s;
-  while (::waitpid(pid, &status, WNOHANG) != pid) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  if (WIFEXITED(status)) result.status = WEXITSTATUS(status);
-  result.out = read_or_empty(result.out_path);
-  result.err = read_or_empty(err_path);
   return result;
 }
 
@@ -217,96 +159,42 @@ std::string fetch_line(const std::string& address, int port, std::chrono::second
   return "(no answer)";
 }
 
-/// Pids of processes whose command line names `needle`.
-std::vector<std::string> processes_naming(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos || name == std::to_string(::getpid())) continue;
-    auto cmdline = read_file(entry.path().string() + "/cmdline", 1U << 20);
-    if (cmdline && cmdline->find(needle) != std::string::npos) found.push_back(name);
-  }
-  return found;
-}
-
-/// A state root, a configuration pointing at the build tree's guest and
-/// busybox bundles whose network namespace is given.
-class NetworkFixture {
+/// The shared fixture with a tcfilter configuration, bundles that run a
+/// shell script in a given network namespace with the network applets, and
+/// the network cases' stricter stop and leftover checks.
+class NetworkFixture : public KataSandboxes {
  public:
-  NetworkFixture() {
-    REQUIRE_FALSE(work_.path().empty());
-    root_ = work_.path() + "/root";
-    config_ = work_.path() + "/configuration.toml";
-    std::string toml = std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" +
-                       KATA_GUEST_KERNEL + "\"\ninitrd = \"" + KATA_GUEST_INITRD + "\"\nvirtio_fs_daemon = \"" +
-                       KATA_VIRTIOFSD + "\"\n[agent.kata]\ndial_timeout = 120\n" +
-                       "[runtime]\ninternetworking_model = \"tcfilter\"\n";
-    REQUIRE(write_file_atomic(config_, toml).ok());
-  }
-
-  KataResult kata(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--root", root_, "--config", config_});
-    return run_kata(work_.path(), args);
-  }
+  NetworkFixture() : KataSandboxes(options()) {}
 
   /// A bundle running `script` with /bin/sh; network namespace at
   /// `netns_path` (empty: a new one).
   std::string bundle(const std::string& name, const std::string& script, const std::string& netns_path) {
-    std::string dir = work_.path() + "/" + name;
-    fs::create_directories(dir);
-    auto spec = run_kata(work_.path(), {"spec", "-b", dir});
-    REQUIRE_MESSAGE(spec.status == 0, describe(spec));
-    json config = json::parse(read_or_empty(dir + "/config.json"));
-    config["process"]["args"] = {"/bin/sh", "-c", script};
-    config["process"]["terminal"] = false;
-    json namespaces = json::array();
-    for (const auto& ns : config["linux"]["namespaces"])
-      if (ns["type"] != "network") namespaces.push_back(ns);
-    json network = {{"type", "network"}};
-    if (!netns_path.empty()) network["path"] = netns_path;
-    namespaces.push_back(network);
-    config["linux"]["namespaces"] = namespaces;
-    REQUIRE(write_file_atomic(dir + "/config.json", config.dump(2)).ok());
-    auto applets = default_busybox_applets();
-    applets.insert(applets.end(), {"ip", "nc", "ifconfig", "wget", "dd"});
-    REQUIRE(make_busybox_rootfs(dir + "/rootfs", applets).ok());
-    return dir;
-  }
-
-  json state(const std::string& id) {
-    auto result = kata({"state", id});
-    REQUIRE_MESSAGE(result.status == 0, describe(result));
-    return json::parse(result.out);
+    BundleOptions bundle_options;
+    bundle_options.netns_path = netns_path;
+    bundle_options.extra_applets = {"ip", "nc", "ifconfig", "wget", "dd"};
+    return KataSandboxes::bundle(name, {"/bin/sh", "-c", script}, bundle_options);
   }
 
   void wait_stopped(const std::string& id, std::chrono::seconds limit = 120s) {
-    for (auto deadline = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < deadline;) {
-      if (state(id)["status"] == "stopped") return;
-      std::this_thread::sleep_for(200ms);
-    }
+    if (KataSandboxes::wait_stopped(id, limit)["status"] == "stopped") return;
     FAIL("container " << id << " did not stop");
   }
 
-  /// Nothing of `id` is left: state dir, QEMU/virtiofsd naming it.
+  /// Nothing of `id` is left: state dir, QEMU/virtiofsd naming it, and no
+  /// mountinfo line names the root at all.
   void check_gone(const std::string& id) {
-    std::string dir = root_ + "/" + id;
-    CHECK_FALSE(fs::exists(dir));
-    std::vector<std::string> left;
-    for (int i = 0; i < 50; ++i) {
-      left = processes_naming(dir + "/");
-      if (left.empty()) break;
-      std::this_thread::sleep_for(100ms);
-    }
-    CHECK_MESSAGE(left.empty(), "processes still naming " << dir << ": " << left.size());
-    CHECK(shell("grep -c '" + root_ + "' /proc/self/mountinfo").out == "0\n");
+    KataSandboxes::check_gone(id);
+    CHECK(shell("grep -c '" + root() + "' /proc/self/mountinfo").out == "0\n");
   }
 
-  const std::string& root() const { return root_; }
-
  private:
-  TempDir work_{"kata-network"};
-  std::string root_;
-  std::string config_;
+  static SandboxOptions options() {
+    SandboxOptions network;
+    network.name = "kata-network";
+    network.config.extra = "[runtime]\ninternetworking_model = \"tcfilter\"\n";
+    network.timeout = 240s;
+    return network;
+  }
 };
 
 /// kata's taps and tc state left in the namespace ("" when none).
