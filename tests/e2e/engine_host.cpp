@@ -39,21 +39,14 @@ std::string shell_quote(const std::string& word) {
 /// Mount points (field 5 of mountinfo) at or below `dir`, deepest first.
 std::vector<std::string> mount_points_under(const std::string& dir) {
   std::vector<std::string> found;
-  auto info = read_or_empty("/proc/self/mountinfo");
-  std::size_t start = 0;
-  while (start < info.size()) {
-    auto end = info.find('\n', start);
-    std::string line = info.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  for (const auto& line : test_support::mountinfo_lines()) {
     // id parent major:minor root mount-point ...
     std::size_t field = 0, pos = 0;
     for (; field < 4 && pos != std::string::npos; ++field) pos = line.find(' ', pos + 1);
-    if (pos != std::string::npos) {
-      auto stop = line.find(' ', pos + 1);
-      std::string point = line.substr(pos + 1, stop - pos - 1);
-      if (point == dir || point.rfind(dir + "/", 0) == 0) found.push_back(point);
-    }
-    if (end == std::string::npos) break;
-    start = end + 1;
+    if (pos == std::string::npos) continue;
+    auto stop = line.find(' ', pos + 1);
+    std::string point = line.substr(pos + 1, stop - pos - 1);
+    if (point == dir || point.rfind(dir + "/", 0) == 0) found.push_back(point);
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   return found;

@@ -104,17 +104,23 @@ std::vector<std::string> processes_naming(const std::string& needle, const std::
   return found;
 }
 
-std::vector<std::string> mounts_under(const std::string& dir) {
-  std::vector<std::string> found;
+std::vector<std::string> mountinfo_lines() {
+  std::vector<std::string> lines;
   auto info = read_or_empty("/proc/self/mountinfo");
   std::size_t start = 0;
   while (start < info.size()) {
     auto end = info.find('\n', start);
-    std::string line = info.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (line.find(" " + dir + "/") != std::string::npos) found.push_back(line);
+    lines.push_back(info.substr(start, end == std::string::npos ? std::string::npos : end - start));
     if (end == std::string::npos) break;
     start = end + 1;
   }
+  return lines;
+}
+
+std::vector<std::string> mounts_under(const std::string& dir) {
+  std::vector<std::string> found;
+  for (auto& line : mountinfo_lines())
+    if (line.find(" " + dir + "/") != std::string::npos) found.push_back(std::move(line));
   return found;
 }
 

@@ -66,6 +66,9 @@ KataResult run_kata(const std::string& work, const std::vector<std::string>& arg
 /// whose argv[0] contains `program` (any when empty).
 std::vector<std::string> processes_naming(const std::string& needle, const std::string& program = "");
 
+/// The lines of /proc/self/mountinfo.
+std::vector<std::string> mountinfo_lines();
+
 /// mountinfo lines whose mount point is under `dir`.
 std::vector<std::string> mounts_under(const std::string& dir);
 
