@@ -87,24 +87,22 @@ bool process_exists(pid_t pid) {
 /// fault cases' own shorthands and checks.
 class Faults : public KataSandboxes {
  public:
-  Faults() : KataSandboxes(options()) {
+  // Other containers of a case may still run: only this container's mounts
+  // count in check_gone.
+  Faults() : KataSandboxes({.name = "kata-fault", .check_root_mounts = false}) {
     Reaper::instance();  // the subreaper must be in place before any monitor is orphaned
   }
 
   using KataSandboxes::write_config;
   /// A configuration file for the build tree's guest with `extra` lines in [hypervisor.qemu].
   std::string write_config(const std::string& name, const std::string& extra) {
-    ConfigOptions config;
-    config.hypervisor_extra = extra;
-    return write_config(name, config);
+    return write_config(name, ConfigOptions{.hypervisor_extra = extra});
   }
 
   /// A bundle whose process runs `args`; `edit` may change its config.json.
   std::string bundle(const std::string& name, const std::vector<std::string>& args,
                      const std::function<void(json&)>& edit = {}) {
-    BundleOptions bundle_options;
-    bundle_options.edit = edit;
-    return KataSandboxes::bundle(name, args, bundle_options);
+    return KataSandboxes::bundle(name, args, {.edit = edit});
   }
 
   /// `kata run -d` of a sleeping container; its monitor's pid (the pid-file process).
@@ -143,14 +141,6 @@ class Faults : public KataSandboxes {
 
   void reap() override { Reaper::instance().poll(); }
 
- private:
-  static SandboxOptions options() {
-    SandboxOptions faults;
-    faults.name = "kata-fault";
-    // Other containers of a case may still run: only this container's mounts count.
-    faults.check_root_mounts = false;
-    return faults;
-  }
 };
 
 /// SIGKILLs every process of `program` naming the container dir; how many.

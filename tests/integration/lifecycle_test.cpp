@@ -114,30 +114,17 @@ int wait_exit(pid_t pid) {
 /// another guest and a short dial timeout, and a bundle with a terminal flag.
 class Lifecycle : public KataSandboxes {
  public:
-  Lifecycle() : KataSandboxes(options()) {}
+  Lifecycle() : KataSandboxes({.name = "kata-lifecycle"}) {}
 
   /// A configuration file like the default one but with `kernel`, `initrd`
   /// and a short agent dial timeout.
   std::string broken_config(const std::string& name, const std::string& kernel, const std::string& initrd) {
-    ConfigOptions broken;
-    broken.kernel = kernel;
-    broken.initrd = initrd;
-    broken.dial_timeout = 5;
-    return write_config(name, broken);
+    return write_config(name, {.kernel = kernel, .initrd = initrd, .dial_timeout = 5});
   }
 
   /// A bundle whose process runs `args`.
   std::string bundle(const std::string& name, const std::vector<std::string>& args, bool terminal = false) {
-    BundleOptions bundle_options;
-    bundle_options.terminal = terminal;
-    return KataSandboxes::bundle(name, args, bundle_options);
-  }
-
- private:
-  static SandboxOptions options() {
-    SandboxOptions lifecycle;
-    lifecycle.name = "kata-lifecycle";
-    return lifecycle;
+    return KataSandboxes::bundle(name, args, {.terminal = terminal});
   }
 };
 

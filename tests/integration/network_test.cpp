@@ -164,15 +164,16 @@ std::string fetch_line(const std::string& address, int port, std::chrono::second
 /// the network cases' stricter stop and leftover checks.
 class NetworkFixture : public KataSandboxes {
  public:
-  NetworkFixture() : KataSandboxes(options()) {}
+  NetworkFixture()
+      : KataSandboxes({.name = "kata-network",
+                       .config = {.extra = "[runtime]\ninternetworking_model = \"tcfilter\"\n"},
+                       .timeout = 240s}) {}
 
   /// A bundle running `script` with /bin/sh; network namespace at
   /// `netns_path` (empty: a new one).
   std::string bundle(const std::string& name, const std::string& script, const std::string& netns_path) {
-    BundleOptions bundle_options;
-    bundle_options.netns_path = netns_path;
-    bundle_options.extra_applets = {"ip", "nc", "ifconfig", "wget", "dd"};
-    return KataSandboxes::bundle(name, {"/bin/sh", "-c", script}, bundle_options);
+    return KataSandboxes::bundle(name, {"/bin/sh", "-c", script},
+                                 {.netns_path = netns_path, .extra_applets = {"ip", "nc", "ifconfig", "wget", "dd"}});
   }
 
   void wait_stopped(const std::string& id, std::chrono::seconds limit = 120s) {
@@ -185,15 +186,6 @@ class NetworkFixture : public KataSandboxes {
   void check_gone(const std::string& id) {
     KataSandboxes::check_gone(id);
     CHECK(shell("grep -c '" + root() + "' /proc/self/mountinfo").out == "0\n");
-  }
-
- private:
-  static SandboxOptions options() {
-    SandboxOptions network;
-    network.name = "kata-network";
-    network.config.extra = "[runtime]\ninternetworking_model = \"tcfilter\"\n";
-    network.timeout = 240s;
-    return network;
   }
 };
 

@@ -38,7 +38,7 @@ namespace {
 /// The shared fixture with the verbs' own shorthands.
 class Verbs : public KataSandboxes {
  public:
-  Verbs() : KataSandboxes(options()) {}
+  Verbs() : KataSandboxes({.name = "kata-verbs"}) {}
 
   std::string status(const std::string& id) {
     auto result = kata({"state", id});
@@ -52,13 +52,6 @@ class Verbs : public KataSandboxes {
     REQUIRE_MESSAGE(result.status == 0, describe(result));
     REQUIRE_MESSAGE(std::count(result.out.begin(), result.out.end(), '\n') == 1, describe(result));
     return json::parse(result.out);
-  }
-
- private:
-  static SandboxOptions options() {
-    SandboxOptions verbs;
-    verbs.name = "kata-verbs";
-    return verbs;
   }
 };
 
