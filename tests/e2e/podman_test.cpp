@@ -318,8 +318,10 @@ TEST_CASE("podman run -it gives a shell on a real terminal with the window size"
     }
     return text;
   };
-  run_program({"tmux", "-S", socket, "send-keys", "echo answer=$((6*7)); stty size; tty", "Enter"});
-  auto text = wait_pane("answer=42");
+  // Wait for a marker printed after everything checked, not for the first
+  // line: the pane is read while the shell may still be writing.
+  run_program({"tmux", "-S", socket, "send-keys", "echo answer=$((6*7)); stty size; tty; echo end=$((2+3))", "Enter"});
+  auto text = wait_pane("end=5");
   CHECK_MESSAGE(contains(text, "answer=42"), text);
   CHECK_MESSAGE(contains(text, "40 120"), text);
   // The init's terminal is allocated by the agent before the container's
