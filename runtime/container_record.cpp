@@ -101,15 +101,25 @@ void put_optional(json& object, const char* key, const std::optional<T>& value) 
   if (value) object[key] = *value;
 }
 
-Result<std::vector<BootPhase>> read_boot_timings(const json* value, const std::string& key) {
-  std::vector<BootPhase> phases;
-  if (value == nullptr) return phases;
+// An optional array of objects at `key`, each read by `read_entry` from an
+// ObjectReader whose field names carry "key[i]." for the error messages.
+template <typename T, typename ReadEntry>
+Result<std::vector<T>> read_object_array(const json* value, const std::string& key, ReadEntry read_entry) {
+  std::vector<T> entries;
+  if (value == nullptr) return entries;
   if (!value->is_array()) return wrong_type(key, "an array", *value);
   for (std::size_t i = 0; i < value->size(); ++i) {
     const json& entry = (*value)[i];
     std::string entry_key = fmt::format("{}[{}]", key, i);
     if (!entry.is_object()) return wrong_type(entry_key, "an object", entry);
     ObjectReader reader(entry, entry_key + ".");
+    entries.push_back(KATA_TRY(read_entry(reader)));
+  }
+  return entries;
+}
+
+Result<std::vector<BootPhase>> read_boot_timings(const json* value, const std::string& key) {
+  return read_object_array<BootPhase>(value, key, [](ObjectReader& reader) -> Result<BootPhase> {
     BootPhase phase;
     phase.name = KATA_TRY(reader.required_string("phase"));
     const json* milliseconds = reader.find("ms");
@@ -117,26 +127,17 @@ Result<std::vector<BootPhase>> read_boot_timings(const json* value, const std::s
     if (!milliseconds->is_number()) return wrong_type(reader.name("ms"), "a number", *milliseconds);
     phase.milliseconds = milliseconds->get<double>();
     if (!(phase.milliseconds >= 0)) return bad_field(reader.name("ms"), "must not be negative");
-    phases.push_back(std::move(phase));
-  }
-  return phases;
+    return phase;
+  });
 }
 
 Result<std::vector<TapLink>> read_taps(const json* value, const std::string& key) {
-  std::vector<TapLink> taps;
-  if (value == nullptr) return taps;
-  if (!value->is_array()) return wrong_type(key, "an array", *value);
-  for (std::size_t i = 0; i < value->size(); ++i) {
-    const json& entry = (*value)[i];
-    std::string entry_key = fmt::format("{}[{}]", key, i);
-    if (!entry.is_object()) return wrong_type(entry_key, "an object", entry);
-    ObjectReader reader(entry, entry_key + ".");
+  return read_object_array<TapLink>(value, key, [](ObjectReader& reader) -> Result<TapLink> {
     TapLink link;
     link.host_interface = KATA_TRY(reader.required_string("interface"));
     link.tap = KATA_TRY(reader.required_string("tap"));
-    taps.push_back(std::move(link));
-  }
-  return taps;
+    return link;
+  });
 }
 
 Result<ContainerRecord> record_from_document(const json& document) {
