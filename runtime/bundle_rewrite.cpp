@@ -26,14 +26,27 @@ Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& req
                       "cannot use console socket if kata will not detach or allocate tty");
   bool has_network = false;
   if (spec.linux_config && spec.linux_config->namespaces) {
-    const auto& namespaces = *spec.linux_config->namespaces;
+    const auto& linux_config = *spec.linux_config;
+    const auto& namespaces = *linux_config.namespaces;
     has_network = std::any_of(namespaces.begin(), namespaces.end(),
                               [](const oci::Namespace& ns) { return ns.type == "network"; });
+    // A host user namespace cannot be joined from the guest's kernel; the
+    // guest recreates it from the spec's mappings, so without them the
+    // container would run with every id unmapped.
+    bool mapped = linux_config.uid_mappings && !linux_config.uid_mappings->empty() && linux_config.gid_mappings &&
+                  !linux_config.gid_mappings->empty();
+    for (std::size_t n = 0; n < namespaces.size(); ++n) {
+      const auto& ns = namespaces[n];
+      if (ns.type == "user" && ns.path && !ns.path->empty() && !mapped)
+        return make_error(ErrorKind::unsupported,
+                          "config.json: linux.namespaces[{}].path: a VM cannot join the host user namespace {}; "
+                          "give linux.uidMappings and linux.gidMappings for a new one",
+                          n, *ns.path);
+    }
   }
   // No network namespace means "use the host's": a VM has its own kernel
   // and cannot share the host's network stack.
-  if (!has_network)
-    return make_error(ErrorKind::unsupported, "kata cannot share the host network namespace with a VM");
+  if (!has_network) return make_error(ErrorKind::unsupported, host_network_refusal);
   return ok();
 }
 
@@ -63,24 +76,26 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
       mount.source = guest_dir + "/mounts/" + std::to_string(n);
     }
   }
-  if (guest.linux_config && guest.linux_config->namespaces) {
-    auto& namespaces = *guest.linux_config->namespaces;
-    for (auto it = namespaces.begin(); it != namespaces.end();) {
-      if (it->type == "network" && it->path && !it->path->empty()) {
-        bundle.netns_path = *it->path;
-        it = namespaces.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
   guest.hooks.reset();  // hooks run on the host, never in the guest
   // A namespace path names a host namespace (podman's /run/netns/..., a pause
   // container's /proc/PID/ns/...): it means nothing in the guest's kernel,
-  // where the agent would fail to open it. The container gets a namespace
-  // of that type of its own in the VM instead.
+  // where the agent would fail to open it. Each entry is rewritten to what
+  // the container really gets in the VM, so that the guest's checks (net.*
+  // sysctls need a network namespace, ipc sysctls an ipc one) judge that
+  // meaning rather than a missing entry:
+  // - network: the engine's namespace is carried into the guest's root
+  //   namespace (tcfilter), so the entry names that one;
+  // - every other type: a namespace of that type of its own in the VM.
   if (guest.linux_config && guest.linux_config->namespaces) {
-    for (auto& ns : *guest.linux_config->namespaces) ns.path.reset();
+    for (auto& ns : *guest.linux_config->namespaces) {
+      if (!ns.path || ns.path->empty()) continue;
+      if (ns.type == "network") {
+        bundle.netns_path = *ns.path;
+        ns.path = guest_root_netns;
+      } else {
+        ns.path.reset();
+      }
+    }
   }
   bundle.spec = oci::to_json(guest);
   return bundle;

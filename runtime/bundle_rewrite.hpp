@@ -16,6 +16,14 @@ namespace kata::runtime {
 /// Where the guest agent mounts the sandbox share.
 inline constexpr const char* guest_share_root = "/run/kata-containers/shared";
 
+/// Why a container on the host's network is refused (no network namespace
+/// entry, or a path naming kata's own namespace).
+inline constexpr const char* host_network_refusal = "kata cannot share the host network namespace with a VM";
+
+/// The guest's root network namespace (the agent is PID 1), where the
+/// interfaces carried from the engine's namespace appear.
+inline constexpr const char* guest_root_netns = "/proc/1/ns/net";
+
 /// A host bind mount into the share dir: `source` (absolute host path) on
 /// `target` (relative to the share dir: "<id>/rootfs", "<id>/mounts/3").
 struct ShareMount {
@@ -43,7 +51,8 @@ struct CreateRequest {
 };
 
 /// Refuses what a VM cannot honour (no network namespace entry: the host
-/// network; preserved fds: unsupported) and runc's terminal rules: a
+/// network; a user namespace path without id mappings to recreate it in
+/// the guest; preserved fds: unsupported) and runc's terminal rules: a
 /// detached terminal needs a console socket, a console socket a terminal.
 Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& request);
 
@@ -55,11 +64,11 @@ bool is_bind_mount(const oci::Mount& mount);
 /// (absolute): root.path and each bind mount's source become guest paths;
 /// relative host paths are resolved against the bundle. Hooks stay on the
 /// host (removed from the guest spec). A network namespace with a path is
-/// removed from the guest spec (the path names a host namespace; the
-/// container shares the guest's root namespace, which gets its interfaces)
-/// and reported in netns_path; one without a path stays (a new, empty one).
-/// Other namespace paths (host namespaces) are dropped: the guest spec keeps
-/// the entry without its path.
+/// reported in netns_path and names guest_root_netns in the guest spec (the
+/// container shares the guest's root namespace, which gets its
+/// interfaces); one without a path stays (a new, empty one). Other
+/// namespace paths (host namespaces) are dropped: the guest spec keeps the
+/// entry without its path, a new namespace of that type in the VM.
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir);
 
 }  // namespace kata::runtime

@@ -61,6 +61,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // VM sizing (vm_config.hpp): annotations and the spec's resources.
   auto vm_config = KATA_TRY(configuration_sized_for(params.config, spec));
   auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
+  // A path naming kata's own (the host's) network namespace means the
+  // host's network, whatever the model: refused before any side effect.
+  // tcfilter checks again on the very fd it enters.
+  if (!guest.netns_path.empty()) KATA_TRY(network::open_container_netns(guest.netns_path).wrap("container network"));
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
   if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);
@@ -75,7 +79,8 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     monitor.reset();  // SIGKILLs and reaps it; QEMU and virtiofsd die with it
     (void)kill_processes_naming(dir, 5s);
     if (prepared_network)
-      (void)network::teardown_tcfilter_network(prepared_network->netns_path, prepared_network->links());
+      (void)network::teardown_tcfilter_network(prepared_network->netns_path, prepared_network->netns_id,
+                                               prepared_network->links());
     (void)unmount_below(dir);
     (void)store.remove(lock);
   });
@@ -161,6 +166,8 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.boot_timings = std::move(timings);
   if (prepared_network) {
     record.netns_path = prepared_network->netns_path;
+    record.netns_dev = static_cast<long long>(prepared_network->netns_id.dev);
+    record.netns_ino = static_cast<long long>(prepared_network->netns_id.ino);
     record.taps = prepared_network->links();
   }
   if (spec.hooks) {

@@ -31,6 +31,15 @@ Result<UniqueFd> open_ns(const std::string& path) {
   return UniqueFd(fd);
 }
 
+// True when `fd` (opened from `path`) is the namespace this process is in.
+Result<bool> is_own_namespace(int fd, const char* proc_name, const std::string& path) {
+  struct stat target {}, own {};
+  if (::fstat(fd, &target) != 0) return sys_error(errno, "stat namespace {}", path);
+  auto own_path = fmt::format("/proc/self/ns/{}", proc_name);
+  if (::stat(own_path.c_str(), &own) != 0) return sys_error(errno, "stat {}", own_path);
+  return target.st_dev == own.st_dev && target.st_ino == own.st_ino;
+}
+
 std::string format_mappings(const std::vector<oci::IdMapping>& mappings) {
   std::string text;
   for (const auto& m : mappings) text += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
@@ -72,6 +81,10 @@ Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
         continue;
       }
       auto fd = KATA_TRY(open_ns(*ns.path));
+      // The agent's own namespace (the host names the guest's root network
+      // namespace this way): the child inherits it, and must, since a new
+      // user namespace created before the joins could not setns back into it.
+      if (KATA_TRY(is_own_namespace(fd.get(), name.proc_name, *ns.path))) continue;
       if (name.flag == CLONE_NEWPID) {
         plan.pid_join = std::move(fd);
       } else {
@@ -86,17 +99,13 @@ Result<NamespacePlan> plan_join_process(pid_t pid) {
   NamespacePlan plan;
   for (const auto& name : kNamespaces) {
     auto target = fmt::format("/proc/{}/ns/{}", pid, name.proc_name);
-    auto own = fmt::format("/proc/self/ns/{}", name.proc_name);
-    struct stat target_stat {}, own_stat {};
-    if (::stat(target.c_str(), &target_stat) != 0) {
+    UniqueFd fd(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
       if (errno == ENOENT && name.flag == CLONE_NEWTIME) continue;  // kernel without time ns
-      return sys_error(errno, "stat {}", target);
+      return sys_error(errno, "open namespace {}", target);
     }
-    if (::stat(own.c_str(), &own_stat) == 0 && own_stat.st_ino == target_stat.st_ino &&
-        own_stat.st_dev == target_stat.st_dev) {
-      continue;  // same namespace; setns into one's own user namespace is EINVAL
-    }
-    auto fd = KATA_TRY(open_ns(target));
+    // Same namespace: nothing to join (setns into one's own user namespace is EINVAL).
+    if (KATA_TRY(is_own_namespace(fd.get(), name.proc_name, target))) continue;
     if (name.flag == CLONE_NEWPID) {
       plan.pid_join = std::move(fd);
     } else {

@@ -171,15 +171,17 @@ std::vector<hypervisor::qemu::NetDevice> PreparedNetwork::devices() const {
 }
 
 Result<PreparedNetwork> prepare_tcfilter_network(const std::string& netns_path) {
-  auto netns = KATA_TRY(open_netns(netns_path));
-  if (!netns) return make_error(ErrorKind::not_found, "network namespace {}: does not exist", netns_path);
-  auto inside = KATA_TRY(NetnsEntry::enter(netns->get(), netns_path));
+  // The namespace proven to be the container's is the one entered: same fd.
+  auto netns = KATA_TRY(open_container_netns(netns_path));
+  auto netns_identity = KATA_TRY(namespace_id(netns.get(), netns_path));
+  auto inside = KATA_TRY(NetnsEntry::enter(netns.get(), netns_path));
   auto socket = KATA_TRY(connect_route_socket());
   auto snapshot = KATA_TRY(read_netns_snapshot(socket.get()));
   auto plan = KATA_TRY(plan_network(snapshot));
 
   PreparedNetwork prepared;
   prepared.netns_path = netns_path;
+  prepared.netns_id = netns_identity;
   prepared.guest = plan.guest;
   ScopeExit undo([&] {
     for (const auto& carried : prepared.interfaces) (void)remove_carried(socket.get(), carried.link);
@@ -193,10 +195,19 @@ Result<PreparedNetwork> prepare_tcfilter_network(const std::string& netns_path) 
   return prepared;
 }
 
-Result<void> teardown_tcfilter_network(const std::string& netns_path, const std::vector<TapLink>& links) {
+Result<void> teardown_tcfilter_network(const std::string& netns_path, const NamespaceId& netns_id,
+                                       const std::vector<TapLink>& links) {
   if (links.empty()) return ok();
-  auto netns = KATA_TRY(open_netns(netns_path));
-  if (!netns) return ok();
+  auto netns = open_container_netns(netns_path);
+  if (!netns) {
+    // Gone, or the path now names a namespace kata must not touch.
+    if (netns.error().kind == ErrorKind::not_found || netns.error().kind == ErrorKind::unsupported) return ok();
+    return std::move(netns).error();
+  }
+  // The path names another namespace now (a /proc/<pid> path whose process
+  // exited and whose pid was reused, a /run/netns name made anew): the one
+  // kata changed is gone, and with it the taps and filters.
+  if (KATA_TRY(namespace_id(netns->get(), netns_path)) != netns_id) return ok();
   auto inside = KATA_TRY(NetnsEntry::enter(netns->get(), netns_path));
   auto socket = KATA_TRY(connect_route_socket());
   Result<void> outcome = ok();

@@ -15,6 +15,7 @@
 #include "common/unique_fd.hpp"
 #include "hypervisor/qemu/qemu_config.hpp"
 #include "runtime/container_record.hpp"
+#include "runtime/network/netns.hpp"
 
 namespace kata::runtime::network {
 
@@ -29,6 +30,7 @@ struct CarriedInterface {
 /// teardown_tcfilter_network on failure and on delete.
 struct PreparedNetwork {
   std::string netns_path;
+  NamespaceId netns_id;  ///< the namespace netns_path named when it was prepared
   std::vector<CarriedInterface> interfaces;
   agent_client::ConfigureNetwork guest;  ///< the agent's request
 
@@ -39,14 +41,18 @@ struct PreparedNetwork {
   std::vector<hypervisor::qemu::NetDevice> devices() const;
 };
 
-/// Enters `netns_path`, carries every interface with addresses (see
+/// Opens `netns_path` (refusing kata's own namespace: the host's network,
+/// see open_container_netns), enters it, carries every interface with addresses (see
 /// plan_network) through taps and tc filters, and returns to kata's own
 /// namespace. A failure half way removes what it created.
 Result<PreparedNetwork> prepare_tcfilter_network(const std::string& netns_path);
 
-/// Removes the taps and the ingress qdiscs (with their filters) that
-/// prepare_tcfilter_network created. Idempotent: links already gone are
-/// fine, and a namespace that no longer exists means there is nothing to do.
-Result<void> teardown_tcfilter_network(const std::string& netns_path, const std::vector<TapLink>& links);
+/// Enters `netns_path` only if it still names the namespace `netns_id`, and
+/// removes the taps and the ingress qdiscs (with their filters) that
+/// prepare_tcfilter_network created there. Idempotent: links already gone
+/// are fine, and a namespace that no longer exists (or that the path no
+/// longer names) means there is nothing to do.
+Result<void> teardown_tcfilter_network(const std::string& netns_path, const NamespaceId& netns_id,
+                                       const std::vector<TapLink>& links);
 
 }  // namespace kata::runtime::network

@@ -1,6 +1,7 @@
 #include "tests/e2e/engine_host.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -184,6 +186,12 @@ void EngineHost::set_up() {
     auto found = run_program({"sh", "-c", std::string("command -v ") + tool});
     REQUIRE_MESSAGE(found.status == 0, tool << " is not installed (.ci/packages lists what the e2e tests need)");
   }
+  // Never the host's own network: podman's bridge (netavark's podman0 and
+  // firewall rules) and every container's veth live in a namespace of the
+  // suite's own, which the engines and kata inherit from this process.
+  REQUIRE_MESSAGE(::unshare(CLONE_NEWNET) == 0, "unshare a network namespace: " << std::strerror(errno));
+  auto loopback = run_program({"ip", "link", "set", "lo", "up"});
+  REQUIRE_MESSAGE(loopback.status == 0, describe(loopback));
   config_ = work_ + "/configuration.toml";
   std::string toml = test_support::kata_configuration();
   REQUIRE(write_file_atomic(config_, toml).ok());
@@ -207,9 +215,10 @@ void EngineHost::set_up() {
   // The shim passes its own --root (ctr's --runc-root), so this one names only the configuration.
   write_executable(containerd_wrapper_,
                    "#!/bin/sh\nexec " + shell_quote(KATA_BINARY) + " --config " + shell_quote(config_) + " \"$@\"\n");
-  // No host containers.conf or storage.conf may change what the tests see.
-  REQUIRE(write_file_atomic(work_ + "/containers.conf", "[engine]\nevents_logger = \"file\"\n").ok());
-  ::setenv("CONTAINERS_CONF", (work_ + "/containers.conf").c_str(), 1);
+  // podman reads the system's own containers.conf, as every user's podman
+  // does (Debian's sets default_sysctls, which once broke every container);
+  // only storage is private, and the events backend is a command-line flag.
+  ::unsetenv("CONTAINERS_CONF");
   REQUIRE(write_file_atomic(work_ + "/storage.conf", "[storage]\ndriver = \"overlay\"\nrunroot = \"" + work_ +
                                                        "/podman/run\"\ngraphroot = \"" + work_ +
                                                        "/podman/storage\"\n")
@@ -263,10 +272,17 @@ void EngineHost::start_containerd() {
   // tests neither depend on nor disturb one that systemd may run.
   containerd_dir_ = work_ + "/containerd";
   fs::create_directories(containerd_dir_);
-  std::string toml = "version = 2\nroot = \"" + containerd_dir_ + "/root\"\nstate = \"" + containerd_dir_ +
-                     "/state\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \"" +
-                     containerd_dir_ + "/containerd.sock\"\n[ttrpc]\n  address = \"" + containerd_dir_ +
-                     "/containerd.sock.ttrpc\"\n";
+  // The system's stock config.toml (Debian's: version 2, the CRI plugin's
+  // CNI paths), with only what must be private added: root, state and the
+  // sockets. Top-level keys go before the file's first table.
+  auto stock = read_file("/etc/containerd/config.toml", 1 << 20);
+  REQUIRE_MESSAGE(stock.ok(), "containerd's stock /etc/containerd/config.toml is missing");
+  bool sets_private = contains(*stock, "[grpc]") || contains(*stock, "[ttrpc]") || contains(*stock, "\nroot") ||
+                      contains(*stock, "\nstate");
+  REQUIRE_MESSAGE(!sets_private, "the stock config.toml sets what the test makes private; update engine_host.cpp");
+  std::string toml = "root = \"" + containerd_dir_ + "/root\"\nstate = \"" + containerd_dir_ + "/state\"\n" + *stock +
+                     "\n[grpc]\n  address = \"" + containerd_dir_ + "/containerd.sock\"\n[ttrpc]\n  address = \"" +
+                     containerd_dir_ + "/containerd.sock.ttrpc\"\n";
   REQUIRE(write_file_atomic(containerd_dir_ + "/config.toml", toml).ok());
   std::string log = containerd_dir_ + "/containerd.log";
   pid_t pid = ::fork();

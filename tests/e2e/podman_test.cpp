@@ -101,6 +101,16 @@ TEST_CASE("podman run --rm prints the container's output and leaves nothing of k
   CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
 }
 
+TEST_CASE("the system's containers.conf defaults work: its default sysctl is set in the container's namespace") {
+  // Debian's /usr/share/containers/containers.conf sets default_sysctls =
+  // ["net.ipv4.ping_group_range=0 0"], so every spec on the default network
+  // carries it next to a network namespace path.
+  auto& host = EngineHost::get();
+  auto result = host.podman({"run", "--rm", EngineHost::kImage, "cat", "/proc/sys/net/ipv4/ping_group_range"});
+  CHECK_MESSAGE(result.status == 0, describe(result));
+  CHECK(result.out == "0\t0\n");
+}
+
 TEST_CASE("podman run options reach the container, stdin too, and its exit status comes back") {
   auto& host = EngineHost::get();
   auto volume = host.fresh_dir("volume");

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -221,6 +222,36 @@ TEST_CASE("a half-done network setup fails create with a clear error and leaves 
   CHECK(refused.status == 1);
   CHECK_MESSAGE(refused.err.find("/run/netns/kata-does-not-exist") != std::string::npos, describe(refused));
   fixture.check_gone("missing");
+}
+
+TEST_CASE("a namespace path naming kata's own namespace is the host's network: refused, nothing changed there") {
+  // kata runs inside the throwaway namespace, never the real host's: this
+  // thread enters it, and kata inherits it. Its eth0 has an address, which
+  // tcfilter would carry (tap, qdisc, filters) if it accepted the path.
+  TestNetns netns;
+  NetworkFixture fixture;
+  UniqueFd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  UniqueFd target(::open(netns.path().c_str(), O_RDONLY | O_CLOEXEC));
+  REQUIRE(own);
+  REQUIRE(target);
+  std::vector<std::string> paths = {"/proc/self/ns/net", netns.path(),
+                                    "/proc/" + std::to_string(::getpid()) + "/ns/net"};
+  std::vector<KataResult> results;
+  REQUIRE(::setns(target.get(), CLONE_NEWNET) == 0);
+  for (std::size_t n = 0; n < paths.size(); ++n) {
+    std::string id = "own" + std::to_string(n);
+    auto bundle = fixture.bundle(id, "true", paths[n]);
+    results.push_back(fixture.kata({"create", "-b", bundle, id}));
+  }
+  REQUIRE(::setns(own.get(), CLONE_NEWNET) == 0);
+  for (std::size_t n = 0; n < paths.size(); ++n) {
+    CAPTURE(paths[n]);
+    CHECK(results[n].status == 1);
+    CHECK_MESSAGE(results[n].err.find("kata cannot share the host network namespace with a VM") != std::string::npos,
+                  describe(results[n]));
+    fixture.check_gone("own" + std::to_string(n));
+  }
+  CHECK(kata_leftovers(netns) == "");
 }
 
 TEST_CASE("the container's namespace reaches the VM: TCP both ways, MTU and routes; delete leaves nothing") {

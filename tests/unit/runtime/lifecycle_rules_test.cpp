@@ -36,6 +36,12 @@ std::string spec_text(const std::string& namespaces, const std::string& mounts =
          R"(,"linux":{"namespaces":)" + namespaces + R"(},"hooks":{"prestart":[{"path":"/bin/true"}]}})";
 }
 
+// What the agent's validation of a guest spec finds; empty when it accepts it.
+std::string guest_problems(const nlohmann::json& guest_spec) {
+  auto problems = oci::validate_spec(guest_spec);
+  return problems.empty() ? std::string() : oci::format_problems("guest spec", problems);
+}
+
 }  // namespace
 
 TEST_CASE("verb rules: start only from created, with runc's wording") {
@@ -133,14 +139,14 @@ TEST_CASE("guest rewrite: root and bind sources move to the share layout, hooks 
   CHECK(spec.root->path == "rootfs");
 }
 
-TEST_CASE("guest rewrite: a network namespace path is carried, not passed to the guest; none keeps a new one") {
+TEST_CASE("guest rewrite: a network namespace path is carried into the guest's root namespace; none keeps a new one") {
   auto with_path = spec_from(spec_text(R"([{"type":"pid"},{"type":"network","path":"/run/netns/cni-1"},{"type":"mount"}])"));
   auto guest = rewrite_for_guest(with_path, "web", "/b");
   REQUIRE(guest.ok());
   CHECK(guest->netns_path == "/run/netns/cni-1");
   const auto& namespaces = guest->spec["linux"]["namespaces"];
-  REQUIRE(namespaces.size() == 2);
-  for (const auto& ns : namespaces) CHECK(ns["type"] != "network");
+  REQUIRE(namespaces.size() == 3);
+  CHECK(namespaces[1] == nlohmann::json{{"type", "network"}, {"path", "/proc/1/ns/net"}});
 
   auto without_path = spec_from(spec_text(R"([{"type":"pid"},{"type":"network"}])"));
   auto fresh = rewrite_for_guest(without_path, "web", "/b");
@@ -160,14 +166,59 @@ TEST_CASE("the guest spec keeps namespace entries but not their host paths") {
   auto guest = rewrite_for_guest(spec, "web", "/b");
   REQUIRE(guest.ok());
   const auto& namespaces = guest->spec["linux"]["namespaces"];
-  // The network namespace is carried by tcfilter (netns_path), the others
-  // become the container's own in the VM.
+  // The network namespace is carried by tcfilter (netns_path) into the
+  // guest's root one, the others become the container's own in the VM.
   CHECK(guest->netns_path == "/run/netns/netns-1");
-  REQUIRE(namespaces.size() == 2);
-  CHECK(namespaces[0] == nlohmann::json{{"type", "ipc"}});
-  CHECK(namespaces[1] == nlohmann::json{{"type", "mount"}});
+  REQUIRE(namespaces.size() == 3);
+  CHECK(namespaces[0] == nlohmann::json{{"type", "network"}, {"path", "/proc/1/ns/net"}});
+  CHECK(namespaces[1] == nlohmann::json{{"type", "ipc"}});
+  CHECK(namespaces[2] == nlohmann::json{{"type", "mount"}});
   // The host keeps the paths (networking plugs the VM into that namespace).
   CHECK(spec.linux_config->namespaces->at(0).path == "/run/netns/netns-1");
+}
+
+TEST_CASE("the guest spec passes the guest's own checks: what was rewritten keeps its meaning") {
+  // Engines' defaults: podman puts containers.conf's default_sysctls
+  // (net.ipv4.ping_group_range) in every spec with a network namespace path,
+  // and an ipc sysctl needs the ipc namespace whose path the guest drops.
+  std::string mounts = R"([{"destination":"/etc/hosts","type":"bind","source":"/h","options":["bind"]}])";
+  auto text = spec_text(R"([{"type":"network","path":"/run/netns/n"},{"type":"ipc","path":"/proc/42/ns/ipc"},)"
+                        R"({"type":"uts","path":"/proc/42/ns/uts"},{"type":"mount"}])",
+                        mounts);
+  auto document = nlohmann::json::parse(text);
+  document["hostname"] = "web";
+  document["linux"]["sysctl"] = {{"net.ipv4.ping_group_range", "0 0"}, {"kernel.shmmax", "65536"}};
+  auto spec = spec_from(document.dump());
+  auto guest = rewrite_for_guest(spec, "web", "/b");
+  REQUIRE(guest.ok());
+  CHECK(guest_problems(guest->spec) == "");
+
+  // The same for podman 4.3's real config.json on its default network.
+  auto podman_text = read_file(std::string(KATA_FIXTURES_DIR) + "/oci/valid/podman-4.3.1.json", 1 << 20);
+  REQUIRE(podman_text.ok());
+  auto podman = rewrite_for_guest(spec_from(*podman_text), "web", "/b");
+  REQUIRE(podman.ok());
+  CHECK(podman->spec["linux"]["sysctl"]["net.ipv4.ping_group_range"] == "0 0");
+  CHECK(guest_problems(podman->spec) == "");
+}
+
+TEST_CASE("VM compatibility: a host user namespace is joined only through mappings the guest can recreate") {
+  auto joined = spec_from(spec_text(R"([{"type":"network"},{"type":"user","path":"/proc/42/ns/user"},{"type":"mount"}])"));
+  auto refused = check_vm_compatible(joined, {});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind == ErrorKind::unsupported);
+  CHECK(refused.error().message.find("linux.namespaces[1].path") != std::string::npos);
+  CHECK(refused.error().message.find("/proc/42/ns/user") != std::string::npos);
+
+  auto document = nlohmann::json::parse(spec_text(R"([{"type":"network"},{"type":"user","path":"/proc/42/ns/user"},{"type":"mount"}])"));
+  document["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  document["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  auto mapped = spec_from(document.dump());
+  CHECK(check_vm_compatible(mapped, {}).ok());
+  auto guest = rewrite_for_guest(mapped, "web", "/b");
+  REQUIRE(guest.ok());
+  CHECK(guest->spec["linux"]["namespaces"][1] == nlohmann::json{{"type", "user"}});
+  CHECK(guest_problems(guest->spec) == "");
 }
 
 TEST_CASE("monitor control lines round-trip, bad ones are refused") {
