@@ -63,7 +63,7 @@ Result<void> set_names(const oci::Spec& spec) {
 }
 
 // Every step up to the start barrier; runs in the child.
-Result<void> init_steps(InitContext& context) {
+Result<ExecImage> init_steps(InitContext& context) {
   // The container dies with its agent rather than run unsupervised.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error(errno, "set parent death signal");
   if (context.userns_sync_fd >= 0) {
@@ -86,25 +86,23 @@ Result<void> init_steps(InitContext& context) {
   // runc creates a missing cwd, so images need not ship it.
   KATA_TRY(make_directories(context.process.cwd).wrap("create cwd"));
   KATA_TRY(apply_limits(context.process));
-  KATA_TRY(apply_identity(context.process));
-  return ok();
+  return prepare_exec(context.process);
 }
 
 [[noreturn]] void run_init_child(InitContext& context) {
-  auto steps = init_steps(context);
-  if (!steps) fail_child(context.report_fd, steps.error());
-  auto path = find_executable(context.process);
-  if (!path) fail_child(context.report_fd, path.error());
-  if (auto prepared = prepare_exec(); !prepared) fail_child(context.report_fd, prepared.error());
+  auto image = init_steps(context);
+  if (!image) fail_child(context.report_fd, image.error());
   report_child_ready(context.report_fd);
+  // The barrier waits after every step that can fail (so create reports
+  // them) and, with no_new_privs, before the seccomp filter; the barrier
+  // fd is close-on-exec like every other.
   char byte;
   ssize_t n;
   do {
     n = ::read(context.barrier_fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(0);  // the barrier closed without a start: never run
-  ::close(context.barrier_fd);
-  (void)exec_process(*path, context.process);
+  (void)exec_image(*image, context.process);
   ::_exit(127);  // nobody listens any more; the exit status says it
 }
 

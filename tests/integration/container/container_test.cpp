@@ -17,10 +17,10 @@
 
 #include "agent/container/container.hpp"
 #include "common/fs.hpp"
-#include "common/scope_exit.hpp"
 #include "common/unique_fd.hpp"
 #include "oci/spec.hpp"
 #include "tests/integration/container/busybox_rootfs.hpp"
+#include "tests/support/busybox_rootfs.hpp"
 
 namespace kata::agent {
 namespace {
@@ -138,6 +138,23 @@ std::string hex_mask(std::initializer_list<int> caps) {
 
 bool is_root() { return ::geteuid() == 0; }
 
+// Creates `spec`'s init and lets it start; the guard kills and reaps it.
+struct RunningInit {
+  pid_t pid = -1;
+  ~RunningInit() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+void start_init(const std::string& id, const oci::Spec& spec, RunningInit& running) {
+  auto init = create_container_init(id, spec, ProcessStdio{}, false);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  running.pid = init->pid;
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+}
+
 }  // namespace
 
 TEST_CASE("container init: hostname, user, groups, cwd, env and exit code" * doctest::skip(!is_root())) {
@@ -186,6 +203,52 @@ TEST_CASE("container init: rlimits, no_new_privs and a seccomp rule denying mkdi
   CHECK(result.output.find("NoNewPrivs:\t1") != std::string::npos);
   CHECK(result.output.find("Operation not permitted") != std::string::npos);
   CHECK(result.output.find("rc=1") != std::string::npos);
+}
+
+json errno_profile(const std::vector<std::string>& allowed) {
+  return {{"defaultAction", "SCMP_ACT_ERRNO"},
+          {"defaultErrnoRet", 1},
+          {"architectures", {"SCMP_ARCH_X86_64"}},
+          {"syscalls", {{{"names", allowed}, {"action", "SCMP_ACT_ALLOW"}}}}};
+}
+
+json deny_close_range_profile() {
+  return {{"defaultAction", "SCMP_ACT_ALLOW"},
+          {"architectures", {"SCMP_ARCH_X86_64"}},
+          {"syscalls", {{{"names", {"close_range"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+}
+
+TEST_CASE("container init: a profile denying close_range still runs the process" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  for (bool nnp : {false, true}) {
+    CAPTURE(nnp);
+    auto document = base_spec(fixture.box.rootfs(), {"echo", "hello"});
+    document["process"]["noNewPrivileges"] = nnp;
+    document["linux"]["seccomp"] = deny_close_range_profile();
+    auto result = run(nnp ? "closerange-nnp" : "closerange", parse(document));
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "hello\n");
+  }
+}
+
+TEST_CASE("container init: an errno-default profile gives syscalls newer than its newest ENOSYS" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  for (bool nnp : {false, true}) {
+    CAPTURE(nnp);
+    // touch is utimensat (280, newer than set_robust_list): ENOSYS; mkdir
+    // (83) is older and not allowed: the profile's EPERM.
+    auto document = base_spec(fixture.box.rootfs(),
+                              {"sh", "-c", "echo hi; touch /tmp/f; echo touch=$?; mkdir /tmp/d; echo mkdir=$?"});
+    document["process"]["noNewPrivileges"] = nnp;
+    document["linux"]["seccomp"] = errno_profile(test_support::busybox_old_syscalls());
+    auto result = run(nnp ? "errno-nnp" : "errno", parse(document));
+    CAPTURE(result.output);
+    CHECK(result.exit_code == 0);
+    CHECK(result.output.find("hi\n") == 0);
+    CHECK(result.output.find("touch: /tmp/f: Function not implemented\ntouch=1\n") != std::string::npos);
+    CHECK(result.output.find("Operation not permitted\nmkdir=1\n") != std::string::npos);
+  }
 }
 
 TEST_CASE("container init: maskedPaths, readonlyPaths and a read-only root" * doctest::skip(!is_root())) {
@@ -293,15 +356,9 @@ TEST_CASE("container init: a user namespace with id mappings" * doctest::skip(!i
 TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" * doctest::skip(!is_root())) {
   auto fixture = make_fixture();
   auto spec = parse(base_spec(fixture.box.rootfs(), {"sleep", "100"}));
-  auto init = create_container_init("exec", spec, ProcessStdio{}, false);
-  REQUIRE(init.ok());
-  pid_t init_pid = init->pid;
-  ScopeExit stop([&] {
-    ::kill(init_pid, SIGKILL);
-    ::waitpid(init_pid, nullptr, 0);
-  });
-  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
-  init->start_barrier.reset();
+  RunningInit running;
+  start_init("exec", spec, running);
+  pid_t init_pid = running.pid;
   // The init execs after the barrier, asynchronously; wait until it has.
   auto cmdline_path = fmt::format("/proc/{}/cmdline", init_pid);
   for (int i = 0; i < 500 && read_file(cmdline_path, 4096).value().rfind("sleep", 0) != 0; ++i) ::usleep(10000);
@@ -328,6 +385,23 @@ TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" 
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().errno_value == ENOENT);
   CHECK(failed.error().message.find("missing-binary") != std::string::npos);
+}
+
+TEST_CASE("exec_in_container: a profile denying close_range still runs the process" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto document = base_spec(fixture.box.rootfs(), {"sleep", "100"});
+  document["linux"]["seccomp"] = deny_close_range_profile();
+  auto spec = parse(document);
+  RunningInit running;
+  start_init("exec-seccomp", spec, running);
+  auto process = *spec.process;
+  process.args = std::vector<std::string>{"echo", "from exec"};
+  auto out = make_pipe();
+  auto pid = exec_in_container(running.pid, spec, process, ProcessStdio{-1, out.write.get(), out.write.get()}, false);
+  REQUIRE_MESSAGE(pid.ok(), (pid.ok() ? "" : pid.error().message));
+  out.write.reset();
+  CHECK(read_all(out.read.get()) == "from exec\n");
+  CHECK(wait_exit_code(*pid) == 0);
 }
 
 }  // namespace kata::agent
