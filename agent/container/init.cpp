@@ -102,8 +102,10 @@ Result<ExecImage> init_steps(InitContext& context) {
     n = ::read(context.barrier_fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(0);  // the barrier closed without a start: never run
-  (void)exec_image(*image, context.process);
-  ::_exit(127);  // nobody listens any more; the exit status says it
+  // The agent's start waits for the report pipe: end-of-file at execve, or
+  // this error.
+  report_child_error(context.report_fd, exec_image(*image, context.process));
+  ::_exit(127);
 }
 
 Result<void> check_spec(const oci::Spec& spec, const NamespacePlan& namespaces) {
@@ -178,7 +180,7 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
     return make_error(ErrorKind::system, "the init {} during setup", describe_exit(pid));
   }
   started = true;
-  return CreatedInit{pid, std::move(barrier_write)};
+  return CreatedInit{pid, std::move(barrier_write), std::move(report_read)};
 }
 
 }  // namespace
@@ -186,6 +188,14 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
 Result<CreatedInit> create_container_init(const std::string& container_id, const oci::Spec& spec,
                                           const ProcessStdio& stdio, bool terminal) {
   return create(spec, stdio, terminal).wrap(fmt::format("create container {}", container_id));
+}
+
+Result<void> wait_for_init_exec(int exec_report) {
+  auto outcome = KATA_TRY(read_child_report(exec_report));
+  if (outcome == ChildOutcome::ready) {
+    return make_error(ErrorKind::internal, "the init reported ready twice");
+  }
+  return ok();
 }
 
 }  // namespace kata::agent

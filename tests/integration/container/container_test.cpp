@@ -341,6 +341,37 @@ TEST_CASE("container init: a terminal process gets /dev/console and a controllin
   CHECK(output.find("ptmx -> pts/ptmx") != std::string::npos);
 }
 
+TEST_CASE("container init: after the barrier, wait_for_init_exec returns once the process runs" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto spec = parse(base_spec(fixture.box.rootfs(), {"sleep", "100"}));
+  auto init = create_container_init("execed", spec, ProcessStdio{}, false);
+  REQUIRE(init.ok());
+  RunningInit running{init->pid};
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  auto execed = wait_for_init_exec(init->exec_report.get());
+  REQUIRE_MESSAGE(execed.ok(), (execed.ok() ? "" : execed.error().message));
+  // No polling: the init is sleep already.
+  CHECK(read_file(fmt::format("/proc/{}/cmdline", init->pid), 4096).value() ==
+        std::string("sleep") + '\0' + "100" + '\0');
+}
+
+TEST_CASE("container init: an execve failing after the barrier comes back from wait_for_init_exec" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  // Executable, so create accepts it, but no binary format: ENOEXEC.
+  REQUIRE(write_file_atomic(fixture.box.rootfs() + "/bin/not-a-binary", "no shebang\n", 0755).ok());
+  auto spec = parse(base_spec(fixture.box.rootfs(), {"/bin/not-a-binary"}));
+  auto init = create_container_init("enoexec", spec, ProcessStdio{}, false);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  auto execed = wait_for_init_exec(init->exec_report.get());
+  REQUIRE_FALSE(execed.ok());
+  CHECK(execed.error().errno_value == ENOEXEC);
+  CHECK(execed.error().message.find("exec \"/bin/not-a-binary\"") == 0);
+  CHECK(wait_exit_code(init->pid) == 127);
+}
+
 TEST_CASE("container init: a user namespace with id mappings" * doctest::skip(!is_root())) {
   auto fixture = make_fixture();
   auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "id -u; cat /proc/self/uid_map"});
