@@ -77,6 +77,15 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
     }
   }
 
+  if (init->console_master) {
+    auto console = use_console(*fds, std::move(init->console_master), *spec->process);
+    if (!console) {
+      ::kill(init->pid, SIGKILL);
+      if (has_cgroup) (void)cgroups_->remove(request.container_id);
+      return Result<nlohmann::json>(std::move(console).error().wrap("terminal"));
+    }
+  }
+
   ManagedContainer container;
   container.spec = std::move(*spec);
   container.start_barrier = std::move(init->start_barrier);

@@ -19,8 +19,9 @@
 
 namespace kata::agent {
 
-/// fds for the child's 0, 1, 2 (for a terminal: the pty slave three times);
-/// the caller keeps ownership.
+/// fds for the child's 0, 1, 2 (for a terminal: the pty slave three times;
+/// an init uses it only when its container has no devpts of its own); the
+/// caller keeps ownership.
 struct ProcessStdio {
   int stdin_fd = -1;
   int stdout_fd = -1;
@@ -36,6 +37,10 @@ struct CreatedInit {
   pid_t pid;
   UniqueFd start_barrier;
   UniqueFd exec_report;  ///< the init's close-on-exec report pipe, read end
+  /// Terminal only: the master of the init's pty, allocated in the
+  /// container's devpts; empty when the container has none and the init
+  /// kept the pty it was given.
+  UniqueFd console_master;
 };
 
 /// Forks the container's init with namespaces, mounts, pivot_root, users,

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -19,6 +20,7 @@
 
 #include "agent/container/child_launch.hpp"
 #include "agent/container/child_report.hpp"
+#include "agent/container/console.hpp"
 #include "agent/container/container.hpp"
 #include "agent/container/loopback.hpp"
 #include "agent/container/namespaces.hpp"
@@ -36,7 +38,8 @@ struct InitContext {
   bool terminal;
   NamespacePlan& namespaces;
   ProcessPlan& process;
-  std::string console_path;
+  std::string console_path;  // the agent's pty slave, for a container without devpts
+  int console_socket;         // -1 without a terminal
   int report_fd;
   int barrier_fd;
   int userns_sync_fd;  // -1 without a new user namespace
@@ -79,8 +82,14 @@ Result<ExecImage> init_steps(InitContext& context) {
   // A new network namespace has only lo, and down; runc brings it up.
   if (unshare_flags & CLONE_NEWNET) KATA_TRY(bring_loopback_up());
   KATA_TRY(set_names(context.spec));
-  KATA_TRY(setup_stdio(context.stdio, context.terminal));
-  KATA_TRY(prepare_rootfs(context.spec, context.console_path));
+  if (!context.terminal) KATA_TRY(setup_stdio(context.stdio, false));
+  KATA_TRY(prepare_rootfs(context.spec));
+  if (context.terminal) {
+    // After the mounts: the pty comes from the container's own devpts.
+    auto slave = KATA_TRY(attach_console(context.spec.root->path, context.console_socket, context.console_path,
+                                         context.stdio.stdin_fd));
+    KATA_TRY(setup_stdio(ProcessStdio{slave.get(), slave.get(), slave.get()}, true));
+  }
   KATA_TRY(pivot_into(context.spec.root->path));
   KATA_TRY(finish_rootfs(context.spec));
   // runc creates a missing cwd, so images need not ship it.
@@ -137,6 +146,12 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
   return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return sys_error(errno, "socketpair");
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, bool terminal) {
   auto namespaces = KATA_TRY(plan_namespaces(spec));
   KATA_TRY(check_spec(spec, namespaces));
@@ -147,6 +162,8 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
   auto [report_read, report_write] = KATA_TRY(make_pipe());
   auto [barrier_read, barrier_write] = KATA_TRY(make_pipe());
   UniqueFd sync_read, sync_write;
+  UniqueFd console_parent, console_child;
+  if (terminal) std::tie(console_parent, console_child) = KATA_TRY(make_socket_pair());
   bool new_userns = namespaces.new_flags & CLONE_NEWUSER;
   if (new_userns) std::tie(sync_read, sync_write) = KATA_TRY(make_pipe());
 
@@ -158,7 +175,8 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
     report_read.reset();
     barrier_write.reset();
     sync_write.reset();
-    InitContext context{spec, stdio, terminal, namespaces, process, console_path,
+    console_parent.reset();
+    InitContext context{spec, stdio, terminal, namespaces, process, console_path, console_child.get(),
                         report_write.get(), barrier_read.get(), sync_read.get()};
     run_init_child(context);
   }
@@ -170,6 +188,7 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
   report_write.reset();
   barrier_read.reset();
   sync_read.reset();
+  console_child.reset();
   if (new_userns) {
     KATA_TRY(write_id_mappings(pid, spec).wrap("write user namespace mappings"));
     if (::write(sync_write.get(), "1", 1) != 1) return sys_error(errno, "wake the init");
@@ -179,8 +198,10 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
     started = true;  // reaped below
     return make_error(ErrorKind::system, "the init {} during setup", describe_exit(pid));
   }
+  CreatedInit created{pid, std::move(barrier_write), std::move(report_read), {}};
+  if (terminal) created.console_master = KATA_TRY(receive_console(console_parent.get()));
   started = true;
-  return CreatedInit{pid, std::move(barrier_write), std::move(report_read)};
+  return created;
 }
 
 }  // namespace

@@ -316,29 +316,83 @@ TEST_CASE("container init: closing the barrier without a byte never runs the pro
   CHECK(wait_exit_code(init->pid) == 0);
 }
 
-TEST_CASE("container init: a terminal process gets /dev/console and a controlling tty" * doctest::skip(!is_root())) {
-  auto fixture = make_fixture();
+namespace {
+
+// A pty made by the caller, as the agent makes one for a terminal.
+struct HostPty {
+  UniqueFd master;
+  UniqueFd slave;
+};
+
+HostPty make_host_pty() {
   int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   REQUIRE(master >= 0);
-  UniqueFd master_fd(master);
+  HostPty pty{UniqueFd(master), {}};
   REQUIRE(::grantpt(master) == 0);
   REQUIRE(::unlockpt(master) == 0);
-  int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  REQUIRE(slave >= 0);
-  UniqueFd slave_fd(slave);
-  auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "tty; test -c /dev/console && echo console-ok; ls -l /dev/ptmx"});
+  pty.slave.reset(::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  REQUIRE(pty.slave);
+  return pty;
+}
+
+// Starts the terminal init and reads what it printed on `master` (EIO once
+// the last slave fd, the container's, closes).
+std::string run_terminal(CreatedInit& init, int master) {
+  REQUIRE(::write(init.start_barrier.get(), "s", 1) == 1);
+  init.start_barrier.reset();
+  auto output = read_all(master);
+  CHECK(wait_exit_code(init.pid) == 0);
+  return output;
+}
+
+}  // namespace
+
+TEST_CASE("container init: a terminal from the container's devpts, bound on /dev/console, controlling" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto pty = make_host_pty();
+  auto document = base_spec(fixture.box.rootfs(),
+                            {"sh", "-c", "tty; test -c /dev/console && echo console-ok; ls -l /dev/ptmx; "
+                                         "test -t 0 && echo stdin-tty; ls /dev/pts"});
   document["process"]["terminal"] = true;
-  auto init = create_container_init("tty", parse(document), ProcessStdio{slave, slave, slave}, true);
+  auto init = create_container_init("tty", parse(document), ProcessStdio{pty.slave.get(), pty.slave.get(),
+                                                                          pty.slave.get()}, true);
   REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
-  slave_fd.reset();
-  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
-  init->start_barrier.reset();
-  // The master reads EIO once the last slave fd (the container's) closes.
-  auto output = read_all(master_fd.get());
-  CHECK(wait_exit_code(init->pid) == 0);
-  CHECK(output.find("/dev/pts/") == std::string::npos);  // the agent's pty is not in the container's devpts
+  pty.slave.reset();
+  // The init's own pty replaced the one it was given.
+  REQUIRE(init->console_master);
+  auto output = run_terminal(*init, init->console_master.get());
+  CAPTURE(output);
+  CHECK(output.find("/dev/pts/0\r\n") == 0);
   CHECK(output.find("console-ok") != std::string::npos);
   CHECK(output.find("ptmx -> pts/ptmx") != std::string::npos);
+  CHECK(output.find("stdin-tty") != std::string::npos);
+  // The caller's pty saw nothing: its slave is not the container's stdio.
+  int flags = ::fcntl(pty.master.get(), F_GETFL);
+  REQUIRE(::fcntl(pty.master.get(), F_SETFL, flags | O_NONBLOCK) == 0);
+  char byte;
+  CHECK(::read(pty.master.get(), &byte, 1) < 0);
+}
+
+TEST_CASE("container init: without a devpts of its own the terminal is the caller's pty on /dev/console" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto pty = make_host_pty();
+  auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "tty; test -c /dev/console && echo console-ok"});
+  document["process"]["terminal"] = true;
+  auto& mounts = document["mounts"];
+  for (std::size_t i = 0; i < mounts.size(); ++i) {
+    if (mounts[i]["destination"] == "/dev/pts") mounts.erase(i);
+  }
+  auto init = create_container_init("tty-nodevpts", parse(document),
+                                    ProcessStdio{pty.slave.get(), pty.slave.get(), pty.slave.get()}, true);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  pty.slave.reset();
+  CHECK_FALSE(init->console_master);
+  auto output = run_terminal(*init, pty.master.get());
+  CAPTURE(output);
+  CHECK(output.find("/dev/console") == 0);
+  CHECK(output.find("console-ok") != std::string::npos);
 }
 
 TEST_CASE("container init: after the barrier, wait_for_init_exec returns once the process runs" *
