@@ -77,9 +77,19 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
     }
   }
 
+  if (init->console_master) {
+    auto console = use_console(*fds, std::move(init->console_master), *spec->process);
+    if (!console) {
+      ::kill(init->pid, SIGKILL);
+      if (has_cgroup) (void)cgroups_->remove(request.container_id);
+      return Result<nlohmann::json>(std::move(console).error().wrap("terminal"));
+    }
+  }
+
   ManagedContainer container;
   container.spec = std::move(*spec);
   container.start_barrier = std::move(init->start_barrier);
+  container.exec_report = std::move(init->exec_report);
   container.has_cgroup = has_cgroup;
   if (has_cgroup) {
     // Opened while the init waits at its barrier: nothing ran yet, so the
@@ -129,6 +139,18 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::StartContain
   int error = errno;
   barrier.reset();
   if (wrote != 1) return Result<nlohmann::json>(sys_error(error, "release start barrier"));
+  // Like runc's start, answer once the container's process runs: a signal
+  // sent right after start then reaches the process, not the agent's code
+  // still setting it up (which drops it, being a pid namespace's init).
+  // This blocks the loop only for the init's last syscalls and its execve.
+  UniqueFd exec_report = std::move((*container)->exec_report);
+  if (exec_report) {
+    auto execed = wait_for_init_exec(exec_report.get());
+    if (!execed) {
+      return Result<nlohmann::json>(
+          std::move(execed).error().wrap(fmt::format("start container {}", request.container_id)));
+    }
+  }
   return Result<nlohmann::json>(agent_msg::Empty{}.to_json());
 }
 

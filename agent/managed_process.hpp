@@ -47,6 +47,7 @@ struct ManagedProcess {
 struct ManagedContainer {
   oci::Spec spec;
   UniqueFd start_barrier;  ///< until StartContainer
+  UniqueFd exec_report;    ///< until StartContainer: end-of-file once the init exec'd
   bool has_cgroup = false;
   /// The cgroup's memory.events, polled for OOM kills; empty without a
   /// cgroup or a memory controller.

@@ -16,6 +16,20 @@ Result<StdioFds> make_stdio(const agent_client::StdioStreams& streams, bool term
   return make_pipes(streams.stdin_id != 0, streams.stdout_id != 0, streams.stderr_id != 0);
 }
 
+Result<void> use_console(StdioFds& fds, UniqueFd master, const oci::Process& process) {
+  // Non-blocking like every relayed fd; the flag is shared with the dup.
+  int flags = ::fcntl(master.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(master.get(), F_SETFL, flags | O_NONBLOCK) < 0) return sys_error(errno, "fcntl");
+  UniqueFd input(::fcntl(master.get(), F_DUPFD_CLOEXEC, 0));
+  if (!input) return sys_error(errno, "dup pty master");
+  if (process.console_size) {
+    KATA_TRY(resize_pty(master.get(), process.console_size->height, process.console_size->width));
+  }
+  fds.output = std::move(master);
+  fds.input = std::move(input);
+  return ok();
+}
+
 Result<void> adopt_stdio(ManagedProcess& process, StdioFds& fds, bool terminal) {
   fds.close_child_ends();
   process.terminal = terminal;

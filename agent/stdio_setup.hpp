@@ -13,6 +13,11 @@ namespace kata::agent {
 Result<StdioFds> make_stdio(const agent_client::StdioStreams& streams, bool terminal, const oci::Process& process,
                             const std::string& ptmx = "");
 
+/// Makes `master` (an init's pty, allocated in its container's devpts) the
+/// agent end of the terminal `fds` in place of the pty make_stdio made,
+/// sized from process.consoleSize.
+Result<void> use_console(StdioFds& fds, UniqueFd master, const oci::Process& process);
+
 /// Moves the agent ends of `fds` into `process` (after the launch).
 Result<void> adopt_stdio(ManagedProcess& process, StdioFds& fds, bool terminal);
 

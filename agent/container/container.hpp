@@ -19,8 +19,9 @@
 
 namespace kata::agent {
 
-/// fds for the child's 0, 1, 2 (for a terminal: the pty slave three times);
-/// the caller keeps ownership.
+/// fds for the child's 0, 1, 2 (for a terminal: the pty slave three times;
+/// an init uses it only when its container has no devpts of its own); the
+/// caller keeps ownership.
 struct ProcessStdio {
   int stdin_fd = -1;
   int stdout_fd = -1;
@@ -28,12 +29,18 @@ struct ProcessStdio {
 };
 
 /// A container init waiting at its start barrier: write one byte to
-/// start_barrier (then close it) to let the init exec. Closing it without
-/// writing makes the init exit without running the container's process.
-/// The caller owns (and must reap) `pid`.
+/// start_barrier (then close it) to let the init exec, then
+/// wait_for_init_exec(exec_report) to learn that it did. Closing the barrier
+/// without writing makes the init exit without running the container's
+/// process. The caller owns (and must reap) `pid`.
 struct CreatedInit {
   pid_t pid;
   UniqueFd start_barrier;
+  UniqueFd exec_report;  ///< the init's close-on-exec report pipe, read end
+  /// Terminal only: the master of the init's pty, allocated in the
+  /// container's devpts; empty when the container has none and the init
+  /// kept the pty it was given.
+  UniqueFd console_master;
 };
 
 /// Forks the container's init with namespaces, mounts, pivot_root, users,
@@ -43,6 +50,12 @@ struct CreatedInit {
 /// Operation not permitted"); on error nothing is left running.
 Result<CreatedInit> create_container_init(const std::string& container_id, const oci::Spec& spec,
                                           const ProcessStdio& stdio, bool terminal);
+
+/// After the start barrier: blocks until the init has exec'd the container's
+/// process (end-of-file on `exec_report`) or returns the error its execve
+/// failed with (the init then exits 127). Runs as long as the init's last
+/// steps: only execve and what no_new_privs leaves before it.
+Result<void> wait_for_init_exec(int exec_report);
 
 /// Starts `process` inside the namespaces of the running container whose init
 /// is `init_pid` (setns), with the process's user, capabilities, rlimits,

@@ -19,8 +19,8 @@ Result<void> create_devices(const std::string& rootfs, const oci::Spec& spec);
 /// /dev/fd, stdin, stdout, stderr -> /proc/self/fd...; /dev/ptmx -> pts/ptmx.
 Result<void> create_dev_symlinks(const std::string& rootfs);
 
-/// Bind-mounts the terminal `slave_path` (a path in the agent's /dev/pts) on
-/// the rootfs's /dev/console.
+/// Bind-mounts the terminal `slave_path` (the container's /dev/pts/N seen
+/// from the agent, or the agent's own pty slave) on the rootfs's /dev/console.
 Result<void> bind_console(const std::string& rootfs, const std::string& slave_path);
 
 }  // namespace kata::agent

@@ -20,22 +20,19 @@
 namespace kata::agent {
 namespace {
 
-Result<void> exec_steps(const NamespacePlan& namespaces, ProcessPlan& process, const ProcessStdio& stdio,
-                        bool terminal) {
+Result<ExecImage> exec_steps(const NamespacePlan& namespaces, ProcessPlan& process, const ProcessStdio& stdio,
+                             bool terminal) {
   KATA_TRY(join_namespaces(namespaces.joins));
   KATA_TRY(setup_stdio(stdio, terminal));
   KATA_TRY(apply_limits(process));
-  KATA_TRY(apply_identity(process));
-  return ok();
+  return prepare_exec(process);
 }
 
 [[noreturn]] void run_exec_child(const NamespacePlan& namespaces, ProcessPlan& process,
                                  const ProcessStdio& stdio, bool terminal, int report_fd) {
-  if (auto steps = exec_steps(namespaces, process, stdio, terminal); !steps) fail_child(report_fd, steps.error());
-  auto path = find_executable(process);
-  if (!path) fail_child(report_fd, path.error());
-  if (auto prepared = prepare_exec(); !prepared) fail_child(report_fd, prepared.error());
-  fail_child(report_fd, exec_process(*path, process));
+  auto image = exec_steps(namespaces, process, stdio, terminal);
+  if (!image) fail_child(report_fd, image.error());
+  fail_child(report_fd, exec_image(*image, process));
 }
 
 Result<pid_t> exec_process_in(pid_t init_pid, const oci::Spec& container_spec, const oci::Process& process,

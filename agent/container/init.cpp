@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -19,6 +20,7 @@
 
 #include "agent/container/child_launch.hpp"
 #include "agent/container/child_report.hpp"
+#include "agent/container/console.hpp"
 #include "agent/container/container.hpp"
 #include "agent/container/loopback.hpp"
 #include "agent/container/namespaces.hpp"
@@ -36,7 +38,8 @@ struct InitContext {
   bool terminal;
   NamespacePlan& namespaces;
   ProcessPlan& process;
-  std::string console_path;
+  std::string console_path;  // the agent's pty slave, for a container without devpts
+  int console_socket;         // -1 without a terminal
   int report_fd;
   int barrier_fd;
   int userns_sync_fd;  // -1 without a new user namespace
@@ -63,7 +66,7 @@ Result<void> set_names(const oci::Spec& spec) {
 }
 
 // Every step up to the start barrier; runs in the child.
-Result<void> init_steps(InitContext& context) {
+Result<ExecImage> init_steps(InitContext& context) {
   // The container dies with its agent rather than run unsupervised.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error(errno, "set parent death signal");
   if (context.userns_sync_fd >= 0) {
@@ -79,33 +82,39 @@ Result<void> init_steps(InitContext& context) {
   // A new network namespace has only lo, and down; runc brings it up.
   if (unshare_flags & CLONE_NEWNET) KATA_TRY(bring_loopback_up());
   KATA_TRY(set_names(context.spec));
-  KATA_TRY(setup_stdio(context.stdio, context.terminal));
-  KATA_TRY(prepare_rootfs(context.spec, context.console_path));
+  if (!context.terminal) KATA_TRY(setup_stdio(context.stdio, false));
+  KATA_TRY(prepare_rootfs(context.spec));
+  if (context.terminal) {
+    // After the mounts: the pty comes from the container's own devpts.
+    auto slave = KATA_TRY(attach_console(context.spec.root->path, context.console_socket, context.console_path,
+                                         context.stdio.stdin_fd));
+    KATA_TRY(setup_stdio(ProcessStdio{slave.get(), slave.get(), slave.get()}, true));
+  }
   KATA_TRY(pivot_into(context.spec.root->path));
   KATA_TRY(finish_rootfs(context.spec));
   // runc creates a missing cwd, so images need not ship it.
   KATA_TRY(make_directories(context.process.cwd).wrap("create cwd"));
   KATA_TRY(apply_limits(context.process));
-  KATA_TRY(apply_identity(context.process));
-  return ok();
+  return prepare_exec(context.process);
 }
 
 [[noreturn]] void run_init_child(InitContext& context) {
-  auto steps = init_steps(context);
-  if (!steps) fail_child(context.report_fd, steps.error());
-  auto path = find_executable(context.process);
-  if (!path) fail_child(context.report_fd, path.error());
-  if (auto prepared = prepare_exec(); !prepared) fail_child(context.report_fd, prepared.error());
+  auto image = init_steps(context);
+  if (!image) fail_child(context.report_fd, image.error());
   report_child_ready(context.report_fd);
+  // The barrier waits after every step that can fail (so create reports
+  // them) and, with no_new_privs, before the seccomp filter; the barrier
+  // fd is close-on-exec like every other.
   char byte;
   ssize_t n;
   do {
     n = ::read(context.barrier_fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(0);  // the barrier closed without a start: never run
-  ::close(context.barrier_fd);
-  (void)exec_process(*path, context.process);
-  ::_exit(127);  // nobody listens any more; the exit status says it
+  // The agent's start waits for the report pipe: end-of-file at execve, or
+  // this error.
+  report_child_error(context.report_fd, exec_image(*image, context.process));
+  ::_exit(127);
 }
 
 Result<void> check_spec(const oci::Spec& spec, const NamespacePlan& namespaces) {
@@ -137,6 +146,12 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
   return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return sys_error(errno, "socketpair");
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, bool terminal) {
   auto namespaces = KATA_TRY(plan_namespaces(spec));
   KATA_TRY(check_spec(spec, namespaces));
@@ -147,6 +162,8 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
   auto [report_read, report_write] = KATA_TRY(make_pipe());
   auto [barrier_read, barrier_write] = KATA_TRY(make_pipe());
   UniqueFd sync_read, sync_write;
+  UniqueFd console_parent, console_child;
+  if (terminal) std::tie(console_parent, console_child) = KATA_TRY(make_socket_pair());
   bool new_userns = namespaces.new_flags & CLONE_NEWUSER;
   if (new_userns) std::tie(sync_read, sync_write) = KATA_TRY(make_pipe());
 
@@ -158,7 +175,8 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
     report_read.reset();
     barrier_write.reset();
     sync_write.reset();
-    InitContext context{spec, stdio, terminal, namespaces, process, console_path,
+    console_parent.reset();
+    InitContext context{spec, stdio, terminal, namespaces, process, console_path, console_child.get(),
                         report_write.get(), barrier_read.get(), sync_read.get()};
     run_init_child(context);
   }
@@ -170,6 +188,7 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
   report_write.reset();
   barrier_read.reset();
   sync_read.reset();
+  console_child.reset();
   if (new_userns) {
     KATA_TRY(write_id_mappings(pid, spec).wrap("write user namespace mappings"));
     if (::write(sync_write.get(), "1", 1) != 1) return sys_error(errno, "wake the init");
@@ -179,8 +198,10 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
     started = true;  // reaped below
     return make_error(ErrorKind::system, "the init {} during setup", describe_exit(pid));
   }
+  CreatedInit created{pid, std::move(barrier_write), std::move(report_read), {}};
+  if (terminal) created.console_master = KATA_TRY(receive_console(console_parent.get()));
   started = true;
-  return CreatedInit{pid, std::move(barrier_write)};
+  return created;
 }
 
 }  // namespace
@@ -188,6 +209,14 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
 Result<CreatedInit> create_container_init(const std::string& container_id, const oci::Spec& spec,
                                           const ProcessStdio& stdio, bool terminal) {
   return create(spec, stdio, terminal).wrap(fmt::format("create container {}", container_id));
+}
+
+Result<void> wait_for_init_exec(int exec_report) {
+  auto outcome = KATA_TRY(read_child_report(exec_report));
+  if (outcome == ChildOutcome::ready) {
+    return make_error(ErrorKind::internal, "the init reported ready twice");
+  }
+  return ok();
 }
 
 }  // namespace kata::agent

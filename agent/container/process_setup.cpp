@@ -80,6 +80,61 @@ bool is_executable_file(const std::string& path, int& error) {
   return true;
 }
 
+Result<void> apply_identity(const ProcessPlan& plan) {
+  KATA_TRY(drop_bounding_set(plan.capabilities));
+  // runc tries the cwd as root first (it may be unreadable by the user) and
+  // again as the user if that failed.
+  bool in_cwd = ::chdir(plan.cwd.c_str()) == 0;
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return sys_error(errno, "set keepcaps");
+  if (::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
+    return sys_error(errno, "setgroups");
+  }
+  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) return sys_error(errno, "setgid {}", plan.gid);
+  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) return sys_error(errno, "setuid {}", plan.uid);
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return sys_error(errno, "clear keepcaps");
+  KATA_TRY(apply_capability_sets(plan.capabilities));
+  ::umask(plan.umask);
+  if (!in_cwd && ::chdir(plan.cwd.c_str()) != 0) return sys_error(errno, "chdir to cwd {}", plan.cwd);
+  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return sys_error(errno, "set no_new_privs");
+  }
+  return ok();
+}
+
+Result<std::string> find_executable(const ProcessPlan& plan) {
+  const std::string& name = plan.args.front();
+  int error = ENOENT;
+  if (name.find('/') != std::string::npos) {
+    if (is_executable_file(name, error)) return name;
+    return sys_error(error, "exec \"{}\"", name);
+  }
+  std::string_view path = env_value(plan.env, "PATH").value_or(kDefaultPath);
+  int first_error = ENOENT;
+  while (true) {
+    auto colon = path.find(':');
+    std::string_view dir = path.substr(0, colon);
+    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, name);
+    if (is_executable_file(candidate, error)) return candidate;
+    if (error == EACCES) first_error = EACCES;
+    if (colon == std::string_view::npos) break;
+    path.remove_prefix(colon + 1);
+  }
+  if (first_error == EACCES) return sys_error(EACCES, "exec \"{}\"", name);
+  return sys_error(ENOENT, "exec \"{}\": executable file not found in $PATH", name);
+}
+
+Result<void> reset_signals_and_fds() {
+  sigset_t all;
+  sigfillset(&all);
+  if (::sigprocmask(SIG_UNBLOCK, &all, nullptr) != 0) return sys_error(errno, "unblock signals");
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction action {};
+    if (::sigaction(sig, nullptr, &action) == 0 && action.sa_handler == SIG_IGN) ::signal(sig, SIG_DFL);
+  }
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) return sys_error(errno, "mark fds close-on-exec");
+  return ok();
+}
+
 }  // namespace
 
 Result<ProcessPlan> plan_process(const oci::Process& process, const oci::Spec& container_spec) {
@@ -154,72 +209,25 @@ Result<void> apply_limits(const ProcessPlan& plan) {
   return ok();
 }
 
-Result<void> apply_identity(ProcessPlan& plan) {
+Result<ExecImage> prepare_exec(ProcessPlan& plan) {
+  KATA_TRY(reset_signals_and_fds());
   if (!plan.no_new_privileges) KATA_TRY(load_seccomp(plan.seccomp));
-  KATA_TRY(drop_bounding_set(plan.capabilities));
-  // runc tries the cwd as root first (it may be unreadable by the user) and
-  // again as the user if that failed.
-  bool in_cwd = ::chdir(plan.cwd.c_str()) == 0;
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return sys_error(errno, "set keepcaps");
-  if (::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
-    return sys_error(errno, "setgroups");
-  }
-  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) return sys_error(errno, "setgid {}", plan.gid);
-  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) return sys_error(errno, "setuid {}", plan.uid);
-  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return sys_error(errno, "clear keepcaps");
-  KATA_TRY(apply_capability_sets(plan.capabilities));
-  ::umask(plan.umask);
-  if (!in_cwd && ::chdir(plan.cwd.c_str()) != 0) return sys_error(errno, "chdir to cwd {}", plan.cwd);
-  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return sys_error(errno, "set no_new_privs");
-  }
-  if (plan.no_new_privileges) KATA_TRY(load_seccomp(plan.seccomp));
-  return ok();
+  KATA_TRY(apply_identity(plan));
+  ExecImage image;
+  image.path = KATA_TRY(find_executable(plan));
+  if (!env_value(plan.env, "HOME")) plan.env.push_back("HOME=" + home_of(plan.uid));
+  for (auto& arg : plan.args) image.argv.push_back(arg.data());
+  image.argv.push_back(nullptr);
+  for (auto& entry : plan.env) image.envp.push_back(entry.data());
+  image.envp.push_back(nullptr);
+  return image;
 }
 
-Result<std::string> find_executable(const ProcessPlan& plan) {
-  const std::string& name = plan.args.front();
-  int error = ENOENT;
-  if (name.find('/') != std::string::npos) {
-    if (is_executable_file(name, error)) return name;
-    return sys_error(error, "exec \"{}\"", name);
+Error exec_image(const ExecImage& image, const ProcessPlan& plan) {
+  if (plan.no_new_privileges) {
+    if (auto loaded = load_seccomp(plan.seccomp); !loaded) return std::move(loaded).error();
   }
-  std::string_view path = env_value(plan.env, "PATH").value_or(kDefaultPath);
-  int first_error = ENOENT;
-  while (true) {
-    auto colon = path.find(':');
-    std::string_view dir = path.substr(0, colon);
-    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, name);
-    if (is_executable_file(candidate, error)) return candidate;
-    if (error == EACCES) first_error = EACCES;
-    if (colon == std::string_view::npos) break;
-    path.remove_prefix(colon + 1);
-  }
-  if (first_error == EACCES) return sys_error(EACCES, "exec \"{}\"", name);
-  return sys_error(ENOENT, "exec \"{}\": executable file not found in $PATH", name);
-}
-
-Result<void> prepare_exec() {
-  sigset_t all;
-  sigfillset(&all);
-  if (::sigprocmask(SIG_UNBLOCK, &all, nullptr) != 0) return sys_error(errno, "unblock signals");
-  for (int sig = 1; sig < NSIG; ++sig) {
-    struct sigaction action {};
-    if (::sigaction(sig, nullptr, &action) == 0 && action.sa_handler == SIG_IGN) ::signal(sig, SIG_DFL);
-  }
-  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) return sys_error(errno, "mark fds close-on-exec");
-  return ok();
-}
-
-Error exec_process(const std::string& path, const ProcessPlan& plan) {
-  std::vector<std::string> env = plan.env;
-  if (!env_value(env, "HOME")) env.push_back("HOME=" + home_of(plan.uid));
-  std::vector<char*> argv, envp;
-  for (const auto& arg : plan.args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& entry : env) envp.push_back(const_cast<char*>(entry.c_str()));
-  envp.push_back(nullptr);
-  ::execve(path.c_str(), argv.data(), envp.data());
+  ::execve(image.path.c_str(), image.argv.data(), image.envp.data());
   return sys_error(errno, "exec \"{}\"", plan.args.front());
 }
 

@@ -54,21 +54,31 @@ Result<void> setup_stdio(const ProcessStdio& stdio, bool terminal);
 /// Child side, while privileged: oom_score_adj and rlimits.
 Result<void> apply_limits(const ProcessPlan& plan);
 
-/// Child side: seccomp (early without no_new_privs, since loading then needs
-/// CAP_SYS_ADMIN), bounding set, uid/gid/groups under PR_SET_KEEPCAPS, the
-/// capability sets, umask, cwd, no_new_privs, seccomp (late with it).
-Result<void> apply_identity(ProcessPlan& plan);
+/// What execve gets, built before the seccomp filter so that nothing under
+/// it allocates or reads files: the executable's path and argv/envp, which
+/// point into the plan's args and env (the plan must outlive the image).
+struct ExecImage {
+  std::string path;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
 
-/// Child side, after apply_identity: the path to execve, looked up like runc
-/// in the process's PATH (a name with a '/' is used as it is).
-Result<std::string> find_executable(const ProcessPlan& plan);
+/// Child side, after setup_stdio, the rootfs and apply_limits: every step up
+/// to execve, in runc's order. Signals are unblocked and reset and fds above
+/// 2 marked close-on-exec first (profiles need not allow close_range). The
+/// seccomp filter comes next without no_new_privs (loading it then needs
+/// CAP_SYS_ADMIN, which the identity change drops; such profiles must allow
+/// the calls below, as runc's must), then the bounding set, uid/gid/groups
+/// under PR_SET_KEEPCAPS, the capability sets, umask, cwd, no_new_privs, and
+/// the executable's lookup in the process's PATH as the user, like runc's
+/// (a name with a '/' is used as it is) with HOME added from the
+/// container's /etc/passwd when missing. With no_new_privs the filter waits
+/// for exec_image.
+Result<ExecImage> prepare_exec(ProcessPlan& plan);
 
-/// Child side: unblocks every signal, resets ignored ones to default and marks
-/// every fd above 2 close-on-exec, so the process starts clean.
-Result<void> prepare_exec();
-
-/// Child side: execve(path, plan.args, plan.env) (HOME added from the
-/// container's /etc/passwd when missing); returns only on failure.
-Error exec_process(const std::string& path, const ProcessPlan& plan);
+/// Child side, the last step: loads the seccomp filter if no_new_privs
+/// deferred it (so that it sees nothing but execve), then execve. Returns
+/// only on failure.
+Error exec_image(const ExecImage& image, const ProcessPlan& plan);
 
 }  // namespace kata::agent

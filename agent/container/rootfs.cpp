@@ -133,7 +133,7 @@ Result<void> make_path_readonly(const std::string& path) {
 
 }  // namespace
 
-Result<void> prepare_rootfs(const oci::Spec& spec, const std::string& console_path) {
+Result<void> prepare_rootfs(const oci::Spec& spec) {
   const std::string& rootfs = spec.root->path;
   if (rootfs.empty() || rootfs.front() != '/') {
     return make_error(ErrorKind::invalid_argument, "root.path \"{}\" is not absolute", rootfs);
@@ -150,7 +150,6 @@ Result<void> prepare_rootfs(const oci::Spec& spec, const std::string& console_pa
   }
   KATA_TRY(create_devices(rootfs, spec).wrap("create devices"));
   KATA_TRY(create_dev_symlinks(rootfs).wrap("create /dev symlinks"));
-  if (!console_path.empty()) KATA_TRY(bind_console(rootfs, console_path));
   return ok();
 }
 

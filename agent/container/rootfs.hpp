@@ -12,9 +12,8 @@ namespace kata::agent {
 
 /// Before pivot_root: makes "/" rslave (nothing propagates back to the
 /// agent), binds the rootfs onto itself, mounts spec.mounts in order, creates
-/// the devices and /dev symlinks and, if `console_path` is not empty, binds it
-/// on /dev/console.
-Result<void> prepare_rootfs(const oci::Spec& spec, const std::string& console_path);
+/// the devices and /dev symlinks.
+Result<void> prepare_rootfs(const oci::Spec& spec);
 
 /// pivot_root into `rootfs` with runc's trick (new and old root both ".",
 /// then the old root is detached), leaving cwd at "/".

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <string>
 
+#include "agent/container/seccomp_newer.hpp"
 #include "common/scope_exit.hpp"
 #include "common/unique_fd.hpp"
 
@@ -100,6 +101,23 @@ Result<void> add_syscall(scmp_filter_ctx ctx, std::uint32_t default_action, cons
   return ok();
 }
 
+// ENOSYS for the syscalls newer than any the profile names, so that libc
+// falls back to their older forms. Newer is judged by x86_64's numbers (the
+// agent's); libseccomp adds each rule by name to every architecture of the
+// filter. From Linux 5.1 (424, pidfd_send_signal) on every architecture
+// numbers new syscalls alike, so for a profile naming one of those this is
+// runc's per-architecture rule; for an older profile another architecture
+// gets the syscalls newer on x86_64. Syscalls this libseccomp does not know
+// keep the default action.
+Result<void> add_newer_syscalls(scmp_filter_ctx ctx, const std::vector<std::string>& named) {
+  for (const auto& name : syscalls_newer_than(named)) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) continue;
+    KATA_TRY(add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, {}, name));
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<SeccompProgram> compile_seccomp(const oci::Seccomp& seccomp) {
@@ -119,9 +137,14 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& seccomp) {
       if (rc != 0 && rc != -EEXIST) return sys_error(-rc, "seccomp architecture {}", name);
     }
   }
+  std::vector<std::string> named;
   if (seccomp.syscalls) {
-    for (const auto& rule : *seccomp.syscalls) KATA_TRY(add_syscall(ctx, default_action, rule));
+    for (const auto& rule : *seccomp.syscalls) {
+      KATA_TRY(add_syscall(ctx, default_action, rule));
+      named.insert(named.end(), rule.names.begin(), rule.names.end());
+    }
   }
+  if (refuses_unknown_syscalls(default_action)) KATA_TRY(add_newer_syscalls(ctx, named));
   int fd = ::memfd_create("kata-seccomp", MFD_CLOEXEC);
   if (fd < 0) return sys_error(errno, "memfd_create");
   UniqueFd memfd(fd);

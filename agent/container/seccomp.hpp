@@ -21,6 +21,8 @@ struct SeccompProgram {
 /// EPERM by default; NOTIFY refused as unsupported), every SCMP_CMP_*
 /// operator, the listed architectures and flags. Unknown syscall names are
 /// skipped (runc does the same, profiles list syscalls of newer kernels).
+/// When the default action refuses, syscalls newer than every one the
+/// profile names get ENOSYS, as under runc (see seccomp_newer.hpp).
 Result<SeccompProgram> compile_seccomp(const oci::Seccomp& seccomp);
 
 /// Child side: installs `program` (needs no_new_privs or CAP_SYS_ADMIN).

@@ -2,7 +2,7 @@
 // boot and clean power-off, containers from a busybox rootfs shared over
 // virtio-fs with their output and exit status, and the process and
 // container setup a spec asks for, checked from inside the container.
-// Three boots in all (about 4 s each under TCG). Needs root (virtiofsd).
+// One boot per test case (about 4 s each under TCG). Needs root (virtiofsd).
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -313,6 +313,35 @@ TEST_CASE("container setup seen from inside: hostname, ids, caps, rlimits, secco
     auto run = run_checked(*vm, "cwdenv", spec);
     CHECK(run.status == 0);
     CHECK(run.out == "/tmp\nhello world\n/bin\n");
+  }
+}
+
+TEST_CASE("seccomp is the last step: profiles without close_range run; newer syscalls get ENOSYS") {
+  auto vm = boot_vm();
+  {
+    auto spec = base_spec("closerange", {"/bin/echo", "hello"});
+    spec["linux"]["seccomp"] = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"architectures", {"SCMP_ARCH_X86_64"}},
+        {"syscalls", {{{"names", {"close_range"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+    auto run = run_checked(*vm, "closerange", spec);
+    CHECK(run.status == 0);
+    CHECK(run.out == "hello\n");
+  }
+  {
+    // Allowed: only syscalls older than set_robust_list (273); clone3 (435),
+    // close_range (436) and utimensat (280) are newer.
+    auto spec = base_spec("errno", {"/bin/sh", "-c", "echo hi; touch /tmp/f; echo touch=$?; mkdir /tmp/d; echo mkdir=$?"});
+    spec["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ERRNO"},
+                                {"architectures", {"SCMP_ARCH_X86_64"}},
+                                {"syscalls", {{{"names", busybox_old_syscalls()}, {"action", "SCMP_ACT_ALLOW"}}}}};
+    auto run = run_checked(*vm, "errno", spec);
+    INFO("stdout: " << run.out << "stderr: " << run.err);
+    CHECK(run.status == 0);
+    CHECK(run.out == "hi\ntouch=1\nmkdir=1\n");
+    // ENOSYS for the newer utimensat, the profile's EPERM for the older mkdir.
+    CHECK(run.err.find("touch: /tmp/f: Function not implemented") != std::string::npos);
+    CHECK(run.err.find("mkdir: can't create directory '/tmp/d': Operation not permitted") != std::string::npos);
   }
 }
 

@@ -460,6 +460,10 @@ TEST_CASE("a terminal through a console socket: the shell answers, follows the w
   std::this_thread::sleep_for(1s);  // the monitor looks at window sizes every 250 ms
   type(master.get(), "stty size\n");
   CHECK(read_until(master.get(), "40 120").find("40 120") != std::string::npos);
+  // A pty of the container's own devpts (/dev/console is a bind of it), as
+  // under runc, which the host relays like any other.
+  type(master.get(), "tty\n");
+  CHECK(read_until(master.get(), "/dev/pts/0").find("/dev/pts/0") != std::string::npos);
 
   // An exec'd shell with its own terminal.
   ConsoleSocket exec_console(lifecycle.work() + "/exec-console.sock");

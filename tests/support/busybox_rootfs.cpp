@@ -15,6 +15,19 @@ const std::vector<std::string>& default_busybox_applets() {
   return applets;
 }
 
+const std::vector<std::string>& busybox_old_syscalls() {
+  // From strace of `sh -c 'echo; touch; mkdir'` plus what glibc may call.
+  static const std::vector<std::string> syscalls = {
+      "read", "write", "close", "open", "openat", "stat", "fstat", "lstat", "newfstatat", "lseek",
+      "mmap", "mprotect", "munmap", "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "ioctl",
+      "access", "pipe", "dup", "dup2", "getpid", "getppid", "getuid", "geteuid", "getgid", "getegid",
+      "clone", "fork", "vfork", "execve", "exit", "exit_group", "wait4", "uname", "fcntl", "getcwd",
+      "chdir", "readlink", "arch_prctl", "prctl", "set_tid_address", "futex", "getdents64", "kill",
+      "setpgid", "getpgrp", "sigaltstack", "poll", "umask", "capget", "capset", "setgroups",
+      "setresuid", "setresgid", "set_robust_list"};
+  return syscalls;
+}
+
 Result<void> make_busybox_rootfs(const std::string& dir, const std::vector<std::string>& applets,
                                  const std::string& busybox) {
   std::error_code error;

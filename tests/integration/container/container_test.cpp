@@ -17,10 +17,10 @@
 
 #include "agent/container/container.hpp"
 #include "common/fs.hpp"
-#include "common/scope_exit.hpp"
 #include "common/unique_fd.hpp"
 #include "oci/spec.hpp"
 #include "tests/integration/container/busybox_rootfs.hpp"
+#include "tests/support/busybox_rootfs.hpp"
 
 namespace kata::agent {
 namespace {
@@ -138,6 +138,23 @@ std::string hex_mask(std::initializer_list<int> caps) {
 
 bool is_root() { return ::geteuid() == 0; }
 
+// Creates `spec`'s init and lets it start; the guard kills and reaps it.
+struct RunningInit {
+  pid_t pid = -1;
+  ~RunningInit() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+void start_init(const std::string& id, const oci::Spec& spec, RunningInit& running) {
+  auto init = create_container_init(id, spec, ProcessStdio{}, false);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  running.pid = init->pid;
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+}
+
 }  // namespace
 
 TEST_CASE("container init: hostname, user, groups, cwd, env and exit code" * doctest::skip(!is_root())) {
@@ -186,6 +203,52 @@ TEST_CASE("container init: rlimits, no_new_privs and a seccomp rule denying mkdi
   CHECK(result.output.find("NoNewPrivs:\t1") != std::string::npos);
   CHECK(result.output.find("Operation not permitted") != std::string::npos);
   CHECK(result.output.find("rc=1") != std::string::npos);
+}
+
+json errno_profile(const std::vector<std::string>& allowed) {
+  return {{"defaultAction", "SCMP_ACT_ERRNO"},
+          {"defaultErrnoRet", 1},
+          {"architectures", {"SCMP_ARCH_X86_64"}},
+          {"syscalls", {{{"names", allowed}, {"action", "SCMP_ACT_ALLOW"}}}}};
+}
+
+json deny_close_range_profile() {
+  return {{"defaultAction", "SCMP_ACT_ALLOW"},
+          {"architectures", {"SCMP_ARCH_X86_64"}},
+          {"syscalls", {{{"names", {"close_range"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+}
+
+TEST_CASE("container init: a profile denying close_range still runs the process" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  for (bool nnp : {false, true}) {
+    CAPTURE(nnp);
+    auto document = base_spec(fixture.box.rootfs(), {"echo", "hello"});
+    document["process"]["noNewPrivileges"] = nnp;
+    document["linux"]["seccomp"] = deny_close_range_profile();
+    auto result = run(nnp ? "closerange-nnp" : "closerange", parse(document));
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "hello\n");
+  }
+}
+
+TEST_CASE("container init: an errno-default profile gives syscalls newer than its newest ENOSYS" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  for (bool nnp : {false, true}) {
+    CAPTURE(nnp);
+    // touch is utimensat (280, newer than set_robust_list): ENOSYS; mkdir
+    // (83) is older and not allowed: the profile's EPERM.
+    auto document = base_spec(fixture.box.rootfs(),
+                              {"sh", "-c", "echo hi; touch /tmp/f; echo touch=$?; mkdir /tmp/d; echo mkdir=$?"});
+    document["process"]["noNewPrivileges"] = nnp;
+    document["linux"]["seccomp"] = errno_profile(test_support::busybox_old_syscalls());
+    auto result = run(nnp ? "errno-nnp" : "errno", parse(document));
+    CAPTURE(result.output);
+    CHECK(result.exit_code == 0);
+    CHECK(result.output.find("hi\n") == 0);
+    CHECK(result.output.find("touch: /tmp/f: Function not implemented\ntouch=1\n") != std::string::npos);
+    CHECK(result.output.find("Operation not permitted\nmkdir=1\n") != std::string::npos);
+  }
 }
 
 TEST_CASE("container init: maskedPaths, readonlyPaths and a read-only root" * doctest::skip(!is_root())) {
@@ -253,29 +316,114 @@ TEST_CASE("container init: closing the barrier without a byte never runs the pro
   CHECK(wait_exit_code(init->pid) == 0);
 }
 
-TEST_CASE("container init: a terminal process gets /dev/console and a controlling tty" * doctest::skip(!is_root())) {
-  auto fixture = make_fixture();
+namespace {
+
+// A pty made by the caller, as the agent makes one for a terminal.
+struct HostPty {
+  UniqueFd master;
+  UniqueFd slave;
+};
+
+HostPty make_host_pty() {
   int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   REQUIRE(master >= 0);
-  UniqueFd master_fd(master);
+  HostPty pty{UniqueFd(master), {}};
   REQUIRE(::grantpt(master) == 0);
   REQUIRE(::unlockpt(master) == 0);
-  int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  REQUIRE(slave >= 0);
-  UniqueFd slave_fd(slave);
-  auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "tty; test -c /dev/console && echo console-ok; ls -l /dev/ptmx"});
+  pty.slave.reset(::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  REQUIRE(pty.slave);
+  return pty;
+}
+
+// Starts the terminal init and reads what it printed on `master` (EIO once
+// the last slave fd, the container's, closes).
+std::string run_terminal(CreatedInit& init, int master) {
+  REQUIRE(::write(init.start_barrier.get(), "s", 1) == 1);
+  init.start_barrier.reset();
+  auto output = read_all(master);
+  CHECK(wait_exit_code(init.pid) == 0);
+  return output;
+}
+
+}  // namespace
+
+TEST_CASE("container init: a terminal from the container's devpts, bound on /dev/console, controlling" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto pty = make_host_pty();
+  auto document = base_spec(fixture.box.rootfs(),
+                            {"sh", "-c", "tty; test -c /dev/console && echo console-ok; ls -l /dev/ptmx; "
+                                         "test -t 0 && echo stdin-tty; ls /dev/pts"});
   document["process"]["terminal"] = true;
-  auto init = create_container_init("tty", parse(document), ProcessStdio{slave, slave, slave}, true);
+  auto init = create_container_init("tty", parse(document), ProcessStdio{pty.slave.get(), pty.slave.get(),
+                                                                          pty.slave.get()}, true);
   REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
-  slave_fd.reset();
-  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
-  init->start_barrier.reset();
-  // The master reads EIO once the last slave fd (the container's) closes.
-  auto output = read_all(master_fd.get());
-  CHECK(wait_exit_code(init->pid) == 0);
-  CHECK(output.find("/dev/pts/") == std::string::npos);  // the agent's pty is not in the container's devpts
+  pty.slave.reset();
+  // The init's own pty replaced the one it was given.
+  REQUIRE(init->console_master);
+  auto output = run_terminal(*init, init->console_master.get());
+  CAPTURE(output);
+  CHECK(output.find("/dev/pts/0\r\n") == 0);
   CHECK(output.find("console-ok") != std::string::npos);
   CHECK(output.find("ptmx -> pts/ptmx") != std::string::npos);
+  CHECK(output.find("stdin-tty") != std::string::npos);
+  // The caller's pty saw nothing: its slave is not the container's stdio.
+  int flags = ::fcntl(pty.master.get(), F_GETFL);
+  REQUIRE(::fcntl(pty.master.get(), F_SETFL, flags | O_NONBLOCK) == 0);
+  char byte;
+  CHECK(::read(pty.master.get(), &byte, 1) < 0);
+}
+
+TEST_CASE("container init: without a devpts of its own the terminal is the caller's pty on /dev/console" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto pty = make_host_pty();
+  auto document = base_spec(fixture.box.rootfs(), {"sh", "-c", "tty; test -c /dev/console && echo console-ok"});
+  document["process"]["terminal"] = true;
+  auto& mounts = document["mounts"];
+  for (std::size_t i = 0; i < mounts.size(); ++i) {
+    if (mounts[i]["destination"] == "/dev/pts") mounts.erase(i);
+  }
+  auto init = create_container_init("tty-nodevpts", parse(document),
+                                    ProcessStdio{pty.slave.get(), pty.slave.get(), pty.slave.get()}, true);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  pty.slave.reset();
+  CHECK_FALSE(init->console_master);
+  auto output = run_terminal(*init, pty.master.get());
+  CAPTURE(output);
+  CHECK(output.find("/dev/console") == 0);
+  CHECK(output.find("console-ok") != std::string::npos);
+}
+
+TEST_CASE("container init: after the barrier, wait_for_init_exec returns once the process runs" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto spec = parse(base_spec(fixture.box.rootfs(), {"sleep", "100"}));
+  auto init = create_container_init("execed", spec, ProcessStdio{}, false);
+  REQUIRE(init.ok());
+  RunningInit running{init->pid};
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  auto execed = wait_for_init_exec(init->exec_report.get());
+  REQUIRE_MESSAGE(execed.ok(), (execed.ok() ? "" : execed.error().message));
+  // No polling: the init is sleep already.
+  CHECK(read_file(fmt::format("/proc/{}/cmdline", init->pid), 4096).value() ==
+        std::string("sleep") + '\0' + "100" + '\0');
+}
+
+TEST_CASE("container init: an execve failing after the barrier comes back from wait_for_init_exec" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  // Executable, so create accepts it, but no binary format: ENOEXEC.
+  REQUIRE(write_file_atomic(fixture.box.rootfs() + "/bin/not-a-binary", "no shebang\n", 0755).ok());
+  auto spec = parse(base_spec(fixture.box.rootfs(), {"/bin/not-a-binary"}));
+  auto init = create_container_init("enoexec", spec, ProcessStdio{}, false);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  auto execed = wait_for_init_exec(init->exec_report.get());
+  REQUIRE_FALSE(execed.ok());
+  CHECK(execed.error().errno_value == ENOEXEC);
+  CHECK(execed.error().message.find("exec \"/bin/not-a-binary\"") == 0);
+  CHECK(wait_exit_code(init->pid) == 127);
 }
 
 TEST_CASE("container init: a user namespace with id mappings" * doctest::skip(!is_root())) {
@@ -293,15 +441,9 @@ TEST_CASE("container init: a user namespace with id mappings" * doctest::skip(!i
 TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" * doctest::skip(!is_root())) {
   auto fixture = make_fixture();
   auto spec = parse(base_spec(fixture.box.rootfs(), {"sleep", "100"}));
-  auto init = create_container_init("exec", spec, ProcessStdio{}, false);
-  REQUIRE(init.ok());
-  pid_t init_pid = init->pid;
-  ScopeExit stop([&] {
-    ::kill(init_pid, SIGKILL);
-    ::waitpid(init_pid, nullptr, 0);
-  });
-  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
-  init->start_barrier.reset();
+  RunningInit running;
+  start_init("exec", spec, running);
+  pid_t init_pid = running.pid;
   // The init execs after the barrier, asynchronously; wait until it has.
   auto cmdline_path = fmt::format("/proc/{}/cmdline", init_pid);
   for (int i = 0; i < 500 && read_file(cmdline_path, 4096).value().rfind("sleep", 0) != 0; ++i) ::usleep(10000);
@@ -328,6 +470,23 @@ TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" 
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().errno_value == ENOENT);
   CHECK(failed.error().message.find("missing-binary") != std::string::npos);
+}
+
+TEST_CASE("exec_in_container: a profile denying close_range still runs the process" * doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto document = base_spec(fixture.box.rootfs(), {"sleep", "100"});
+  document["linux"]["seccomp"] = deny_close_range_profile();
+  auto spec = parse(document);
+  RunningInit running;
+  start_init("exec-seccomp", spec, running);
+  auto process = *spec.process;
+  process.args = std::vector<std::string>{"echo", "from exec"};
+  auto out = make_pipe();
+  auto pid = exec_in_container(running.pid, spec, process, ProcessStdio{-1, out.write.get(), out.write.get()}, false);
+  REQUIRE_MESSAGE(pid.ok(), (pid.ok() ? "" : pid.error().message));
+  out.write.reset();
+  CHECK(read_all(out.read.get()) == "from exec\n");
+  CHECK(wait_exit_code(*pid) == 0);
 }
 
 }  // namespace kata::agent
