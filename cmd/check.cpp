@@ -25,13 +25,19 @@ Result<int> run_verb(const GlobalOptions& global, const CheckOptions& options) {
   // rest against the built-in defaults and report it.
   runtime::Configuration config;
   std::string config_error;
-  if (auto loaded = load_configuration(global)) {
+  std::string failed_file;
+  auto sources = config_sources(global);
+  if (auto loaded = runtime::load_configuration(sources)) {
     config = std::move(loaded).value();
   } else {
     config_error = loaded.error().message;
+    // The report names the file that failed, not the defaults used instead.
+    if (auto found = runtime::find_configuration_file(sources); found && *found) failed_file = **found;
   }
+  auto inputs = runtime::check_inputs_from(config, config_error, state_root(global));
+  if (!failed_file.empty()) inputs.config_source = failed_file;
   runtime::SystemHostProbe probe;
-  auto report = runtime::run_host_checks(runtime::check_inputs_from(config, config_error, state_root(global)), probe);
+  auto report = runtime::run_host_checks(inputs, probe);
   if (options.boot) {
     // The proof that the checks were right: a real sandbox, booted and shut down.
     auto boot = runtime::boot_check(config, state_root(global));

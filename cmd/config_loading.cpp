@@ -4,8 +4,12 @@
 
 namespace kata::cmd {
 
+runtime::ConfigSources config_sources(const GlobalOptions& global) {
+  return runtime::config_sources_from_environment(global.config_path);
+}
+
 Result<runtime::Configuration> load_configuration(const GlobalOptions& global) {
-  return runtime::load_configuration(runtime::config_sources_from_environment(global.config_path));
+  return runtime::load_configuration(config_sources(global));
 }
 
 std::string state_root(const GlobalOptions& global) {

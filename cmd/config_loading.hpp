@@ -8,6 +8,10 @@
 
 namespace kata::cmd {
 
+/// Where to look for configuration.toml: --config, KATA_CONF_FILE, then the
+/// default paths.
+runtime::ConfigSources config_sources(const GlobalOptions& global);
+
 /// Loads configuration.toml as the global flags and environment say
 /// (--config, KATA_CONF_FILE, then the default paths, then built-in defaults).
 Result<runtime::Configuration> load_configuration(const GlobalOptions& global);

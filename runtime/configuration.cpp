@@ -2,11 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
 #include <regex>
-#include <set>
 #include <toml++/toml.h>
 #include <utility>
 
@@ -107,7 +108,7 @@ class TableReader {
   template <typename Enum>
   Result<void> choice(std::string_view key, Enum& out, std::initializer_list<Choice<Enum>> choices) {
     std::string text;
-    if (table_.get(key) == nullptr) return ok();
+    if (take(key) == nullptr) return ok();
     KATA_TRY(string(key, text));
     std::string allowed;
     for (const auto& option : choices) {
@@ -132,10 +133,13 @@ class TableReader {
   /// Appends the dotted names of every key not read to `ignored`.
   void record_unread(std::vector<std::string>& ignored) const {
     for (const auto& [key, node] : table_) {
-      if (taken_.count(std::string(key.str())) != 0) continue;
+      if (was_read(key.str())) continue;
       record_all(node, name(key.str()), ignored);
     }
   }
+
+  /// Every key asked for, present or not, in the order first asked.
+  const std::vector<std::string>& keys_read() const { return taken_; }
 
  private:
   static void record_all(const toml::node& node, const std::string& dotted, std::vector<std::string>& ignored) {
@@ -146,8 +150,9 @@ class TableReader {
     ignored.push_back(dotted);
   }
 
+  bool was_read(std::string_view key) const { return std::find(taken_.begin(), taken_.end(), key) != taken_.end(); }
   const toml::node* take(std::string_view key) {
-    taken_.emplace(key);
+    if (!was_read(key)) taken_.emplace_back(key);
     return table_.get(key);
   }
   Error wrong_type(std::string_view key, std::string_view expected, const toml::node& node) const {
@@ -159,7 +164,7 @@ class TableReader {
 
   const toml::table& table_;
   std::string prefix_;
-  std::set<std::string, std::less<>> taken_;
+  std::vector<std::string> taken_;  // a handful of keys: a vector keeps their order
 };
 
 Result<void> read_qemu(TableReader& reader, HypervisorConfig& config) {
@@ -226,33 +231,60 @@ Result<void> read_runtime(TableReader& reader, RuntimeConfig& config) {
   return ok();
 }
 
-// Reads the known sub-table `key` of `parent` with `read`, then records its
+// A section kata implements: [parent.name], or [name] when parent is empty,
+// and the function reading its keys. read_document and configuration_keys()
+// both walk this one list, so the documented keys are the parsed ones.
+struct Section {
+  std::string_view parent;
+  std::string_view name;
+  Result<void> (*read)(TableReader&, Configuration&);
+
+  std::string dotted() const { return parent.empty() ? std::string(name) : fmt::format("{}.{}", parent, name); }
+};
+
+constexpr std::array<Section, 3> sections{{
+    {"hypervisor", "qemu", [](TableReader& reader, Configuration& config) { return read_qemu(reader, config.hypervisor); }},
+    {"agent", "kata", [](TableReader& reader, Configuration& config) { return read_agent(reader, config.agent); }},
+    {"", "runtime", [](TableReader& reader, Configuration& config) { return read_runtime(reader, config.runtime); }},
+}};
+
+// read_document records a parent's other keys as ignored right after its one
+// known child; a second child of the same parent would be reported ignored.
+constexpr bool parents_distinct() {
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    for (std::size_t j = i + 1; j < sections.size(); ++j) {
+      if (!sections[i].parent.empty() && sections[i].parent == sections[j].parent) return false;
+    }
+  }
+  return true;
+}
+static_assert(parents_distinct(), "read_document handles one known section per parent table");
+
+// Reads the known sub-table `section.name` of `parent`, then records its
 // unread keys.
-template <typename Config, typename Read>
-Result<void> read_section(TableReader& parent, std::string_view key, Config& config, Read read,
-                          std::vector<std::string>& ignored) {
-  const toml::table* table = KATA_TRY(parent.table(key));
+Result<void> read_section(TableReader& parent, const Section& section, Configuration& config) {
+  const toml::table* table = KATA_TRY(parent.table(section.name));
   if (table == nullptr) return ok();
-  TableReader reader(*table, parent.name(key) + ".");
-  KATA_TRY(read(reader, config));
-  reader.record_unread(ignored);
+  TableReader reader(*table, parent.name(section.name) + ".");
+  KATA_TRY(section.read(reader, config));
+  reader.record_unread(config.ignored_keys);
   return ok();
 }
 
 Result<Configuration> read_document(const toml::table& document) {
   Configuration config;
   TableReader top(document, "");
-  if (const toml::table* hypervisor = KATA_TRY(top.table("hypervisor"))) {
-    TableReader reader(*hypervisor, "hypervisor.");
-    KATA_TRY(read_section(reader, "qemu", config.hypervisor, read_qemu, config.ignored_keys));
+  for (const Section& section : sections) {
+    if (section.parent.empty()) {
+      KATA_TRY(read_section(top, section, config));
+      continue;
+    }
+    const toml::table* parent = KATA_TRY(top.table(section.parent));
+    if (parent == nullptr) continue;
+    TableReader reader(*parent, std::string(section.parent) + ".");
+    KATA_TRY(read_section(reader, section, config));
     reader.record_unread(config.ignored_keys);
   }
-  if (const toml::table* agent = KATA_TRY(top.table("agent"))) {
-    TableReader reader(*agent, "agent.");
-    KATA_TRY(read_section(reader, "kata", config.agent, read_agent, config.ignored_keys));
-    reader.record_unread(config.ignored_keys);
-  }
-  KATA_TRY(read_section(top, "runtime", config.runtime, read_runtime, config.ignored_keys));
   top.record_unread(config.ignored_keys);
   return config;
 }
@@ -293,8 +325,28 @@ std::string_view to_string(InterNetworkingModel model) {
   return "unknown";
 }
 
+std::vector<ConfigKey> configuration_keys() {
+  std::vector<ConfigKey> keys;
+  const toml::table empty;
+  for (const Section& section : sections) {
+    // On an empty table every reader asks for each of its keys, finds none
+    // and keeps the defaults, so nothing can fail here.
+    TableReader reader(empty, section.dotted() + ".");
+    Configuration scratch;
+    (void)section.read(reader, scratch);
+    for (const std::string& key : reader.keys_read()) keys.push_back({section.dotted(), key});
+  }
+  return keys;
+}
+
 std::vector<std::string> default_config_candidates() {
-  return {"/etc/kata-containers/configuration.toml", "/usr/share/defaults/kata-containers/configuration.toml"};
+  std::vector<std::string> candidates = {"/etc/kata-containers/configuration.toml",
+                                         "/usr/share/defaults/kata-containers/configuration.toml"};
+  // With --prefix /usr the installed file is Kata's own path: try it once.
+  if (std::find(candidates.begin(), candidates.end(), installed_config_file) == candidates.end()) {
+    candidates.emplace_back(installed_config_file);
+  }
+  return candidates;
 }
 
 ConfigSources config_sources_from_environment(std::string explicit_path) {

@@ -42,7 +42,7 @@ inline constexpr unsigned min_memory_mib = 64;
 
 /// [hypervisor.qemu]
 struct HypervisorConfig {
-  std::string path = "/usr/bin/qemu-system-x86_64";
+  std::string path = default_qemu_path;
   std::string kernel = installed_guest_kernel;  ///< where this build installs it
   std::string initrd = installed_guest_initrd;
   MachineType machine_type = MachineType::q35;
@@ -59,9 +59,7 @@ struct HypervisorConfig {
   /// default_memory; 0: the host's physical memory (Kata's meaning).
   unsigned default_maxmemory = 0;
   std::string shared_fs = "virtio-fs";  ///< only "virtio-fs" is implemented
-  /// Debian 12 ships virtiofsd in qemu-system-common at this path (there is
-  /// no separate virtiofsd package in bookworm).
-  std::string virtio_fs_daemon = "/usr/lib/qemu/virtiofsd";
+  std::string virtio_fs_daemon = default_virtiofsd_path;
   VirtioFsCache virtio_fs_cache = VirtioFsCache::automatic;
   std::vector<std::string> virtio_fs_extra_args;
   bool enable_debug = false;
@@ -70,6 +68,9 @@ struct HypervisorConfig {
   /// match the whole key (ECMAScript syntax); empty: none.
   std::vector<std::string> enable_annotations;
   Accel accel = Accel::automatic;
+
+  /// Field by field; the shipped file's test compares against the defaults.
+  bool operator==(const HypervisorConfig&) const = default;
 };
 
 /// [agent.kata]
@@ -78,6 +79,9 @@ struct AgentConfig {
   /// Seconds to wait for the agent to answer after the VM starts. Kata's 45:
   /// a TCG boot takes ~4 s on an idle machine but much longer on a loaded one.
   unsigned dial_timeout = 45;
+
+  /// Field by field.
+  bool operator==(const AgentConfig&) const = default;
 };
 
 /// [runtime]
@@ -87,6 +91,9 @@ struct RuntimeConfig {
   bool disable_new_netns = false;
   bool sandbox_cgroup_only = false;
   std::vector<std::string> experimental;  ///< names of experimental features to enable
+
+  /// Field by field.
+  bool operator==(const RuntimeConfig&) const = default;
 };
 
 /// The whole configuration; a default-constructed one is the built-in defaults.
@@ -100,11 +107,30 @@ struct Configuration {
   std::vector<std::string> ignored_keys;
 };
 
+/// One key kata implements: `section` is the dotted table ("hypervisor.qemu"),
+/// `name` the key in it ("default_memory").
+struct ConfigKey {
+  std::string section;
+  std::string name;
+
+  /// Same section and name.
+  bool operator==(const ConfigKey&) const = default;
+};
+
+/// Every key the parser reads, section by section in the order it reads
+/// them. Obtained by running the parser's own section readers on empty
+/// tables (they ask for every key whether or not it is present), so it
+/// cannot lag behind parse_configuration; the shipped configuration.toml is
+/// tested against it.
+std::vector<ConfigKey> configuration_keys();
+
 /// Environment variable naming the configuration file.
 inline constexpr const char* config_env_variable = "KATA_CONF_FILE";
 
-/// /etc/kata-containers/configuration.toml, then
-/// /usr/share/defaults/kata-containers/configuration.toml.
+/// /etc/kata-containers/configuration.toml (the operator's copy), then
+/// /usr/share/defaults/kata-containers/configuration.toml (where Kata's
+/// packages put theirs), then the file `cmake --install` put under this
+/// build's prefix (installed_config_file; left out when it is the same path).
 std::vector<std::string> default_config_candidates();
 
 /// Where to look, in order. Empty strings mean "not given".

@@ -52,6 +52,9 @@ std::string render_text(const CheckReport& report, bool verbose) {
     if (!check.fix.empty()) text += fmt::format("{:<4}  {:<24} fix: {}\n", "", "", check.fix);
   }
   if (!text.empty()) text += "\n";
+  // Always shown, not only under --verbose: which file was read is the first
+  // question when a setting seems to be ignored.
+  if (!report.config_source.empty()) text += fmt::format("Configuration: {}\n", report.config_source);
   for (const auto& line : verdict_lines(report)) text += line + "\n";
   return text;
 }
@@ -69,7 +72,9 @@ nlohmann::json to_json(const CheckReport& report) {
       {"messages", verdict_lines(report)},
   };
   if (report.verdict.checked_create) verdict["can_create"] = report.verdict.can_create;
-  return {{"checks", std::move(checks)}, {"verdict", std::move(verdict)}};
+  nlohmann::json document = {{"checks", std::move(checks)}, {"verdict", std::move(verdict)}};
+  if (!report.config_source.empty()) document["configuration"] = {{"path", report.config_source}};
+  return document;
 }
 
 }  // namespace kata::runtime

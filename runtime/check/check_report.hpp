@@ -34,6 +34,9 @@ struct CheckVerdict {
 struct CheckReport {
   std::vector<CheckResult> checks;
   CheckVerdict verdict;
+  /// The configuration file the checks were run against, or "built-in
+  /// defaults"; empty leaves it out of the report.
+  std::string config_source;
 
   /// Number of checks with `status`.
   std::size_t count(CheckStatus status) const;
@@ -47,10 +50,11 @@ struct CheckReport {
 std::vector<std::string> verdict_lines(const CheckReport& report);
 
 /// Human-readable report: every check with `verbose`, otherwise only warnings
-/// and failures; then the verdict.
+/// and failures; then the configuration file in use and the verdict.
 std::string render_text(const CheckReport& report, bool verbose);
 
-/// One JSON document with every check and the verdict.
+/// One JSON document with every check, the configuration file in use
+/// ("configuration": {"path": ...}) and the verdict.
 nlohmann::json to_json(const CheckReport& report);
 
 }  // namespace kata::runtime

@@ -384,6 +384,7 @@ CheckReport run_host_checks(const CheckInputs& inputs, const HostProbe& probe) {
 
   CheckReport report;
   report.checks = checks.take();
+  report.config_source = inputs.config_source;
   bool kvm_blocks = inputs.accel == "kvm" && !kvm.usable;
   report.verdict.uses_kvm = kvm.usable && inputs.accel != "tcg";
   // Capable: the host itself can run kata VMs (KVM or TCG) — hypervisor and

@@ -198,6 +198,29 @@ TEST_CASE("check fails, with a fix, when the guest image is missing") {
   CHECK(report["verdict"].contains("capable"));
 }
 
+TEST_CASE("check names the configuration file it used, also when that file is bad") {
+  auto dir = make_temp_dir();
+  ScopeExit cleanup([&] { fs::remove_all(dir); });
+  std::string root = (dir / "root").string();
+  std::string config = (dir / "configuration.toml").string();
+  REQUIRE(write_file_atomic(config, "[hypervisor.qemu]\ndefault_memory = 768\n").ok());
+  auto json = run_kata(dir, {"--root", root, "--config", config, "check", "--json"});
+  CHECK(nlohmann::json::parse(json.out)["configuration"]["path"] == config);
+  auto text = run_kata(dir, {"--root", root, "--config", config, "check"});
+  CHECK(text.out.find("Configuration: " + config + "\n") != std::string::npos);
+
+  REQUIRE(write_file_atomic(config, "[hypervisor.qemu]\ndefault_memory = \"lots\"\n").ok());
+  auto bad = run_kata(dir, {"--root", root, "--config", config, "check", "--json"});
+  CHECK(bad.exit_code == 1);
+  auto report = nlohmann::json::parse(bad.out);
+  CHECK(report["configuration"]["path"] == config);
+  bool config_failed = false;
+  for (const auto& check : report["checks"]) {
+    if (check["id"] == "config") config_failed = check["status"] == "fail";
+  }
+  CHECK(config_failed);
+}
+
 TEST_CASE("check on this machine tells the real verdict: KVM if usable, else TCG with a warning that --strict fails") {
   auto dir = make_temp_dir();
   ScopeExit cleanup([&] { fs::remove_all(dir); });

@@ -40,6 +40,18 @@ TEST_CASE("JSON report holds every check and the verdict") {
   CHECK(json["verdict"]["can_create"] == true);
 }
 
+TEST_CASE("text and JSON reports name the configuration file in use") {
+  auto report = sample();
+  CHECK(render_text(report, false).find("Configuration:") == std::string::npos);
+  CHECK_FALSE(to_json(report).contains("configuration"));
+
+  report.config_source = "/etc/kata-containers/configuration.toml";
+  // Shown without --verbose too, right before the verdict.
+  CHECK(render_text(report, false).find("Configuration: /etc/kata-containers/configuration.toml\n"
+                                        "System is capable") != std::string::npos);
+  CHECK(to_json(report)["configuration"]["path"] == "/etc/kata-containers/configuration.toml");
+}
+
 TEST_CASE("exit code: failures always fail, warnings only under strict") {
   auto report = sample();
   CHECK(report.exit_code(false) == 0);

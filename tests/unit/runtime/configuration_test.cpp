@@ -68,9 +68,12 @@ TEST_CASE("no file anywhere gives the built-in defaults") {
   CHECK(config->agent.dial_timeout == 45);
   CHECK(config->ignored_keys.empty());
 
-  CHECK(default_config_candidates() ==
-        std::vector<std::string>{"/etc/kata-containers/configuration.toml",
-                                 "/usr/share/defaults/kata-containers/configuration.toml"});
+  // The file this build installs comes last, unless the prefix is /usr and
+  // it is already the second.
+  std::vector<std::string> expected{"/etc/kata-containers/configuration.toml",
+                                    "/usr/share/defaults/kata-containers/configuration.toml"};
+  if (expected.back() != installed_config_file) expected.emplace_back(installed_config_file);
+  CHECK(default_config_candidates() == expected);
 }
 
 TEST_CASE("lookup order: explicit, then env, then /etc, then /usr/share") {
@@ -96,6 +99,43 @@ TEST_CASE("lookup order: explicit, then env, then /etc, then /usr/share") {
   CHECK(vcpus() == std::make_pair(etc_file.string(), 3U));
   fs::remove(etc_file);
   CHECK(vcpus() == std::make_pair(share_file.string(), 4U));
+}
+
+TEST_CASE("the installed file is looked up last: /etc and /usr/share/defaults win over it") {
+  auto candidates = default_config_candidates();
+  REQUIRE(candidates.size() >= 2);
+  CHECK(candidates[0] == "/etc/kata-containers/configuration.toml");
+  CHECK(candidates[1] == "/usr/share/defaults/kata-containers/configuration.toml");
+  CHECK(candidates.back() == std::string(installed_config_file));
+  CHECK(std::string(installed_config_file).ends_with("/share/defaults/kata-containers/configuration.toml"));
+
+  // The same order with temp files standing in for /etc and /usr/share and
+  // the real shipped file last.
+  fs::path dir = make_temp_dir();
+  ScopeExit cleanup([&] { fs::remove_all(dir); });
+  auto etc = write(dir / "etc.toml", "[hypervisor.qemu]\ndefault_vcpus = 3\n");
+  auto share = write(dir / "share.toml", "[hypervisor.qemu]\ndefault_vcpus = 4\n");
+  // What cmake --install ships (runtime/configuration.toml.in, generated).
+  const std::string shipped_path = std::string(KATA_BINARY_DIR) + "/runtime/configuration.toml";
+  ConfigSources sources{.candidates = {etc.string(), share.string(), shipped_path}};
+
+  auto from_etc = load_configuration(sources);
+  REQUIRE(from_etc.ok());
+  CHECK(from_etc->path == etc.string());
+  CHECK(from_etc->hypervisor.default_vcpus == 3);
+
+  fs::remove(etc);
+  auto from_share = load_configuration(sources);
+  REQUIRE(from_share.ok());
+  CHECK(from_share->path == share.string());
+  CHECK(from_share->hypervisor.default_vcpus == 4);
+
+  fs::remove(share);
+  auto from_installed = load_configuration(sources);
+  REQUIRE(from_installed.ok());
+  CHECK(from_installed->path == shipped_path);
+  CHECK(from_installed->hypervisor == HypervisorConfig{});
+  CHECK(from_installed->ignored_keys.empty());
 }
 
 TEST_CASE("a named file that does not exist is an error, a missing default is not") {
