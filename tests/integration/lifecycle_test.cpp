@@ -156,6 +156,34 @@ TEST_CASE("run in the foreground prints the output and exits with the container'
   lifecycle.check_gone("cat");
 }
 
+TEST_CASE("bind mounts whose options mix tmpfs data and propagation are mounted, as runc mounts them") {
+  // The shape of runtime-tools' mount cases: tmpfs data options (mode=,
+  // size=) that a bind ignores, next to a propagation option.
+  Lifecycle lifecycle;
+  std::string source = lifecycle.work() + "/bind-source";
+  std::filesystem::create_directories(source);
+  REQUIRE(write_file_atomic(source + "/marker", "from-the-host\n", 0644).ok());
+  auto bundle = lifecycle.KataSandboxes::bundle(
+      "mixed", {"/bin/sh", "-c", "cat /mnt/shared/marker /mnt/slave/marker; grep ' /mnt/' /proc/self/mountinfo"},
+      {.edit = [&](nlohmann::json& config) {
+        for (const auto& [where, options] :
+             {std::pair{"/mnt/shared", std::vector<std::string>{"nosuid", "strictatime", "mode=755", "size=1k", "bind", "shared"}},
+              std::pair{"/mnt/slave", std::vector<std::string>{"nosuid", "strictatime", "mode=755", "size=1k", "rbind", "rslave"}}})
+          config["mounts"].push_back({{"destination", where}, {"type", "bind"}, {"source", source}, {"options", options}});
+      }});
+  auto result = lifecycle.kata({"run", "-b", bundle, "mixed"});
+  CHECK_MESSAGE(result.status == 0, describe(result));
+  CHECK(result.out.find("from-the-host\nfrom-the-host\n") == 0);
+  // Both are mount points; the shared one is a peer group's member.
+  auto shared = result.out.find(" /mnt/shared ");
+  REQUIRE_MESSAGE(shared != std::string::npos, result.out);
+  CHECK(result.out.find(" /mnt/slave ") != std::string::npos);
+  auto shared_line = result.out.substr(shared, result.out.find('\n', shared) - shared);
+  CHECK_MESSAGE(shared_line.find("shared:") != std::string::npos, shared_line);
+  CHECK(shared_line.find("nosuid") != std::string::npos);
+  lifecycle.check_gone("mixed");
+}
+
 TEST_CASE("create, state, start, state, delete") {
   Lifecycle lifecycle;
   auto bundle = lifecycle.bundle("steps", {"/bin/echo", "hello"});
