@@ -66,24 +66,22 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
     if (has_cgroup) (void)cgroups_->remove(request.container_id);
     return Result<nlohmann::json>(init.error());
   }
+  // A failure from here on kills the init waiting at its barrier; its exit
+  // is reaped in the loop and ignored: the pid is not tracked.
+  auto abandon_init = [&](Error error) {
+    ::kill(init->pid, SIGKILL);
+    if (has_cgroup) (void)cgroups_->remove(request.container_id);
+    return Result<nlohmann::json>(std::move(error));
+  };
   if (has_cgroup) {
     // The init waits at its barrier, so nothing it forks escapes the cgroup.
     auto joined = cgroups_->add_process(request.container_id, init->pid);
-    if (!joined) {
-      ::kill(init->pid, SIGKILL);
-      // Its exit is reaped in the loop and ignored: the pid is not tracked.
-      (void)cgroups_->remove(request.container_id);
-      return Result<nlohmann::json>(joined.error());
-    }
+    if (!joined) return abandon_init(std::move(joined).error());
   }
 
   if (init->console_master) {
     auto console = use_console(*fds, std::move(init->console_master), *spec->process);
-    if (!console) {
-      ::kill(init->pid, SIGKILL);
-      if (has_cgroup) (void)cgroups_->remove(request.container_id);
-      return Result<nlohmann::json>(std::move(console).error().wrap("terminal"));
-    }
+    if (!console) return abandon_init(std::move(console).error().wrap("terminal"));
   }
 
   ManagedContainer container;
@@ -106,11 +104,7 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
   process.pid = init->pid;
   auto adopted = adopt_stdio(process, *fds, request.terminal);
   auto registered = adopted ? register_streams(process, request.stdio) : Result<void>(adopted.error());
-  if (!registered) {
-    ::kill(init->pid, SIGKILL);
-    if (has_cgroup) (void)cgroups_->remove(request.container_id);
-    return Result<nlohmann::json>(registered.error());
-  }
+  if (!registered) return abandon_init(std::move(registered).error());
   if (process.stdin_id == 0) process.stdin_fd.reset();
   // A stream the host named but the process does not have (stderr with a
   // terminal) ends at once.

@@ -187,8 +187,10 @@ Result<ContainerRecord> record_from_document(const json& document) {
   record.virtiofsd_socket = KATA_TRY(own.optional_string("virtiofsd_socket"));
   record.boot_timings = KATA_TRY(read_boot_timings(own.find("boot_timings"), own.name("boot_timings")));
   record.netns_path = KATA_TRY(own.optional_string("netns_path"));
-  record.netns_dev = KATA_TRY(own.optional_integer("netns_dev", 0, std::numeric_limits<long long>::max()));
-  record.netns_ino = KATA_TRY(own.optional_integer("netns_ino", 0, std::numeric_limits<long long>::max()));
+  auto netns_dev = KATA_TRY(own.optional_integer("netns_dev", 0, std::numeric_limits<long long>::max()));
+  auto netns_ino = KATA_TRY(own.optional_integer("netns_ino", 0, std::numeric_limits<long long>::max()));
+  if (netns_dev && netns_ino)
+    record.netns_id = network::NamespaceId{static_cast<std::uint64_t>(*netns_dev), static_cast<std::uint64_t>(*netns_ino)};
   record.taps = KATA_TRY(read_taps(own.find("taps"), own.name("taps")));
   return record;
 }
@@ -223,8 +225,10 @@ json record_to_json(const ContainerRecord& record) {
   }
   kata["boot_timings"] = std::move(timings);
   put_optional(kata, "netns_path", record.netns_path);
-  put_optional(kata, "netns_dev", record.netns_dev);
-  put_optional(kata, "netns_ino", record.netns_ino);
+  if (record.netns_id) {
+    kata["netns_dev"] = record.netns_id->dev;
+    kata["netns_ino"] = record.netns_id->ino;
+  }
   if (!record.taps.empty()) {
     json taps = json::array();
     for (const TapLink& link : record.taps) taps.push_back({{"interface", link.host_interface}, {"tap", link.tap}});

@@ -20,6 +20,7 @@
 
 #include "common/error.hpp"
 #include "oci/state.hpp"
+#include "runtime/network/netns.hpp"
 
 namespace kata::runtime {
 
@@ -65,10 +66,9 @@ struct ContainerRecord {
   std::optional<std::string> virtiofsd_socket;
   std::vector<BootPhase> boot_timings;   ///< in the order the phases ran
   std::optional<std::string> netns_path;  ///< network namespace kata put taps in; none: no taps
-  /// Identity (nsfs st_dev, st_ino) of the namespace netns_path named at
-  /// create: delete touches it only if the path still names that one.
-  std::optional<long long> netns_dev;
-  std::optional<long long> netns_ino;
+  /// Identity of the namespace netns_path named at create: delete touches
+  /// it only if the path still names that one.
+  std::optional<network::NamespaceId> netns_id;
   std::vector<TapLink> taps;              ///< what delete tears down in netns_path
 
   bool operator==(const ContainerRecord&) const = default;

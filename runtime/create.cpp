@@ -166,8 +166,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.boot_timings = std::move(timings);
   if (prepared_network) {
     record.netns_path = prepared_network->netns_path;
-    record.netns_dev = static_cast<long long>(prepared_network->netns_id.dev);
-    record.netns_ino = static_cast<long long>(prepared_network->netns_id.ino);
+    record.netns_id = prepared_network->netns_id;
     record.taps = prepared_network->links();
   }
   if (spec.hooks) {

@@ -29,12 +29,9 @@ Result<void> delete_container(StateStore& store, std::string_view id, bool force
   KATA_TRY(kill_processes_naming(lock.dir(), 10s).wrap("kill the VM"));
   // A record without the namespace's identity cannot prove which namespace
   // its path names now: nothing is touched there (the taps went with QEMU).
-  if (record && record->netns_path && record->netns_dev && record->netns_ino) {
-    network::NamespaceId netns_id{static_cast<std::uint64_t>(*record->netns_dev),
-                                  static_cast<std::uint64_t>(*record->netns_ino)};
-    KATA_TRY(network::teardown_tcfilter_network(*record->netns_path, netns_id, record->taps)
+  if (record && record->netns_path && record->netns_id)
+    KATA_TRY(network::teardown_tcfilter_network(*record->netns_path, *record->netns_id, record->taps)
                  .wrap("tear down the network"));
-  }
   KATA_TRY(unmount_below(lock.dir()).wrap("unmount the share"));
   KATA_TRY(store.remove(lock));
   if (record) {

@@ -9,7 +9,7 @@
 
 #include "common/fs.hpp"
 #include "common/unix_socket.hpp"
-#include "runtime/fd_passing.hpp"
+#include "common/fd_passing.hpp"
 
 namespace kata::runtime {
 

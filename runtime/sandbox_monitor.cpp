@@ -19,7 +19,7 @@
 #include "common/unix_socket.hpp"
 #include "hypervisor/accel.hpp"
 #include "hypervisor/qemu/qemu_vm.hpp"
-#include "runtime/fd_passing.hpp"
+#include "common/fd_passing.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/terminal.hpp"
 #include "runtime/state_store.hpp"

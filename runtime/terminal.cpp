@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "common/unix_socket.hpp"
-#include "runtime/fd_passing.hpp"
+#include "common/fd_passing.hpp"
 
 namespace kata::runtime {
 

@@ -148,7 +148,7 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
 
 Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair() {
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return sys_error(errno, "socketpair");
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return sys_error(errno, "socketpair");
   return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 

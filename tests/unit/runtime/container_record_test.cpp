@@ -32,6 +32,7 @@ ContainerRecord full_record() {
   record.boot_timings = {{"vm_boot", 2712.5}, {"agent_dial", 40}, {"create_container", 12.25}};
   record.netns_path = "/run/netns/web-1";
   record.taps = {{"eth0", "tap0_kata"}, {"eth1", "tap1_kata"}};
+  record.netns_id = network::NamespaceId{4, 4026532281};
   return record;
 }
 

@@ -1,5 +1,5 @@
 // SCM_RIGHTS lines between exec and the monitor, and to console sockets.
-#include "runtime/fd_passing.hpp"
+#include "common/fd_passing.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>

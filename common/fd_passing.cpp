@@ -1,11 +1,11 @@
-#include "runtime/fd_passing.hpp"
+#include "common/fd_passing.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
 
-namespace kata::runtime {
+namespace kata {
 
 namespace {
 constexpr std::size_t max_line = 64 * 1024;
@@ -92,4 +92,4 @@ Result<LineWithFds> receive_line_with_fds(int socket_fd, std::chrono::millisecon
   }
 }
 
-}  // namespace kata::runtime
+}  // namespace kata

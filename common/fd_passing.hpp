@@ -1,7 +1,8 @@
 #pragma once
 // File descriptors over unix stream sockets (SCM_RIGHTS): exec hands its
-// stdio to the sandbox monitor this way, and create/exec hand a pty master
-// to an engine's --console-socket.
+// stdio to the sandbox monitor this way, create/exec hand a pty master to an
+// engine's --console-socket, and in the guest a container's init hands the
+// master of its terminal to the agent.
 
 #include <chrono>
 #include <span>
@@ -12,7 +13,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 
-namespace kata::runtime {
+namespace kata {
 
 /// Most fds one message may carry; more are closed and refused.
 inline constexpr std::size_t max_passed_fds = 4;
@@ -31,4 +32,4 @@ struct LineWithFds {
 /// that arrive with its bytes. Bytes after the newline are lost.
 Result<LineWithFds> receive_line_with_fds(int socket_fd, std::chrono::milliseconds timeout);
 
-}  // namespace kata::runtime
+}  // namespace kata
