@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@
 #include "runtime/proc_stat.hpp"
 #include "runtime/sandbox_monitor.hpp"
 #include "runtime/share_dir.hpp"
+#include "runtime/stand_in.hpp"
+#include "runtime/container_state.hpp"
+#include "runtime/network/netns.hpp"
 #include "runtime/vm_config.hpp"
 
 namespace kata::runtime {
@@ -48,6 +52,34 @@ Result<std::vector<BootPhase>> await_report(int fd, const Configuration& config)
   return decode_monitor_report(*line);
 }
 
+// One VM per container: a container named into another kata container's
+// network namespace (a pod member, `--network container:X`) would get a VM
+// of its own plugged into the same interfaces. Matched by the namespace's
+// identity, whichever path names it.
+Result<void> refuse_shared_netns(const StateStore& store, const network::NamespaceId& netns) {
+  auto ids = KATA_TRY(store.list_ids());
+  for (const auto& id : ids) {
+    auto record = store.load(id);
+    if (!record || !record->netns_id || !(*record->netns_id == netns)) continue;
+    if (!process_alive(*record)) continue;
+    return make_error(ErrorKind::unsupported,
+                      "linux.namespaces: the network namespace is kata container {}'s; kata runs each container in a "
+                      "VM of its own and cannot yet put several in one (pods)",
+                      id);
+  }
+  return ok();
+}
+
+// The identity of the stand-in's network namespace, which other containers'
+// specs name by /proc/<pid>/ns/net.
+Result<std::optional<network::NamespaceId>> stand_in_netns(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error(errno, "open {}", path);
+  std::optional<network::NamespaceId> id = KATA_TRY(network::namespace_id(fd.get(), path));
+  return id;
+}
+
 }  // namespace
 
 Result<ChildProcess> create_container(StateStore& store, const CreateParams& params) {
@@ -64,7 +96,13 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // A path naming kata's own (the host's) network namespace means the
   // host's network, whatever the model: refused before any side effect.
   // tcfilter checks again on the very fd it enters.
-  if (!guest.netns_path.empty()) KATA_TRY(network::open_container_netns(guest.netns_path).wrap("container network"));
+  // The stand-in joins the same namespace through this very fd.
+  UniqueFd netns_fd;
+  if (!guest.netns_path.empty()) {
+    netns_fd = KATA_TRY(network::open_container_netns(guest.netns_path).wrap("container network"));
+    auto netns_id = KATA_TRY(network::namespace_id(netns_fd.get(), guest.netns_path));
+    KATA_TRY(refuse_shared_netns(store, netns_id));
+  }
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
   if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);
@@ -74,8 +112,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   auto lock = KATA_TRY(store.reserve(params.id));
   const std::string dir = lock.dir();
   std::optional<ChildProcess> monitor;
+  std::optional<ChildProcess> stand_in;
   std::optional<network::PreparedNetwork> prepared_network;
   ScopeExit rollback([&] {
+    stand_in.reset();
     monitor.reset();  // SIGKILLs and reaps it; QEMU and virtiofsd die with it
     (void)kill_processes_naming(dir, 5s);
     if (prepared_network)
@@ -105,8 +145,13 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   if (::pipe2(report_pipe, O_CLOEXEC) < 0) return sys_error(errno, "pipe");
   UniqueFd report_read(report_pipe[0]);
   UniqueFd report_write(report_pipe[1]);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) return sys_error(errno, "socketpair");
+  UniqueFd monitor_end(pair[0]);
+  UniqueFd stand_in_end(pair[1]);
   MonitorParams monitor_params{params.id, store.root(), dir, vm_config, guest.spec, report_write.get(), terminal,
                                pty ? pty->slave.get() : -1};
+  monitor_params.stand_in_fd = monitor_end.get();
   // The engine's namespace is carried into the VM (tcfilter); with "none" the
   // guest has loopback only. The tap fds must be open across the fork below:
   // the monitor hands them to QEMU.
@@ -126,11 +171,13 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     ::close(lock.dir_fd());
     ::close(report_read.get());
     if (pty) ::close(pty->master.get());
+    ::close(stand_in_end.get());
     ::setsid();
     run_sandbox_monitor(monitor_params);
   }
   monitor.emplace(pid);
   report_write.reset();
+  monitor_end.reset();
   // Only the monitor (and QEMU) keep the taps open from here on.
   if (prepared_network) {
     for (auto& interface : prepared_network->interfaces) interface.tap_fd.reset();
@@ -141,6 +188,13 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     KATA_TRY(send_console_master(params.console_socket, pty->master.get()));
     pty.reset();
   }
+  // After the container exists in the guest: the mount points it made in
+  // the rootfs are where the view's bind mounts go.
+  stand_in = KATA_TRY(spawn_stand_in({view_plan_for(spec, params.id, share), netns_fd ? netns_fd.get() : -1,
+                                      spec.hostname, spec.domainname, stand_in_end.get()}));
+  stand_in_end.reset();
+  netns_fd.reset();
+  pid_t container_pid = stand_in->pid();
   // The monitor counts from its own start; state.json counts from create's
   // (the validation and the share's bind mounts come before the fork).
   double before_fork = std::chrono::duration<double, std::milli>(forked_at - began).count();
@@ -150,14 +204,15 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.oci_version = spec.oci_version;
   record.id = params.id;
   record.status = oci::Status::created;
-  record.pid = pid;
+  record.pid = container_pid;
   record.bundle = bundle;
   record.rootfs = rootfs;
   record.created = created_at;
   if (spec.annotations) record.annotations = *spec.annotations;
-  record.pid_start_time = process_start_time(pid);
+  record.pid_start_time = process_start_time(container_pid);
   record.monitor_pid = pid;
-  record.monitor_start_time = record.pid_start_time;
+  record.monitor_start_time = process_start_time(pid);
+  record.netns_id = KATA_TRY(stand_in_netns(container_pid));
   record.sandbox_id = params.id;
   record.monitor_socket = dir + "/" + monitor_socket_name;
   record.qmp_socket = dir + "/" + qmp_socket_name;
@@ -166,7 +221,6 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.boot_timings = std::move(timings);
   if (prepared_network) {
     record.netns_path = prepared_network->netns_path;
-    record.netns_id = prepared_network->netns_id;
     record.taps = prepared_network->links();
   }
   if (spec.hooks) {
@@ -181,9 +235,11 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   }
   KATA_TRY(store.save(lock, record).wrap("save state"));
   // Last: engines take the pid file's appearance to mean "created".
-  if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, pid));
+  if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, container_pid));
   rollback.dismiss();
-  return std::move(*monitor);
+  // The monitor is nobody's to wait for: it ends with the stand-in.
+  monitor->release();
+  return std::move(*stand_in);
 }
 
 }  // namespace kata::runtime

@@ -22,6 +22,10 @@ Result<void> delete_container(StateStore& store, std::string_view id, bool force
                                 id));
     // Even a stopped container's monitor may still be tearing its VM down.
     KATA_TRY(kill_and_wait(record->monitor_pid, record->monitor_start_time, 10s).wrap("kill the sandbox monitor"));
+    // The stand-in ends with the monitor; a record from before it existed
+    // names the monitor as the container's pid.
+    if (record->pid > 0 && record->pid != record->monitor_pid)
+      KATA_TRY(kill_and_wait(record->pid, record->pid_start_time, 10s).wrap("kill the container's stand-in"));
   } else if (record.error().kind != ErrorKind::not_found) {
     return std::move(record).error();
   }

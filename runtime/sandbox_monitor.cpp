@@ -144,7 +144,7 @@ class Monitor {
 
   // The loop: relays, commands, signals and events until the container
   // exits; its status.
-  int supervise(const agent_client::HostStdio& init_fds, int init_tty, int wake_fd) {
+  int supervise(const agent_client::HostStdio& init_fds, int init_tty, int wake_fd, int stand_in_fd) {
     auto relay = agent_->attach_relay(params_.id, "", streams_, init_fds);
     if (!relay) {
       log_line("relay the container's stdio: " + relay.error().message);
@@ -155,7 +155,7 @@ class Monitor {
     std::optional<int> init_status;
     std::optional<Clock::time_point> linger_until;
     while (true) {
-      std::vector<pollfd> extra{{wake_fd, POLLIN, 0}, {listener_.get(), POLLIN, 0}};
+      std::vector<pollfd> extra{{wake_fd, POLLIN, 0}, {listener_.get(), POLLIN, 0}, {stand_in_fd, POLLIN, 0}};
       agent_client::AgentClient::Timeout wait;
       if (!ttys_.empty()) wait = window_poll;
       if (linger_until) wait = window_poll;
@@ -165,6 +165,9 @@ class Monitor {
       }
       if ((extra[0].revents & POLLIN) && !handle_signals(wake_fd)) return lost_status;
       if (extra[1].revents & POLLIN) serve_commands();
+      if (extra[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (!relay_stand_in_signals(stand_in_fd)) stand_in_fd = -1;  // poll skips it from now on
+      }
       for (const auto& finished : agent_->take_finished_relays()) {
         if (finished.id == init_relay_) {
           init_status = finished.status;
@@ -227,11 +230,33 @@ class Monitor {
           }
           continue;
         }
-        if (auto sent = agent_->signal_process(params_.id, "", signal, false, rpc_timeout); !sent)
-          log_line("forward signal " + std::to_string(signal) + ": " + sent.error().message);
+        forward_signal(signal);
       }
     }
     return true;
+  }
+
+  void forward_signal(int signal, bool all = false) {
+    if (auto sent = agent_->signal_process(params_.id, "", signal, all, rpc_timeout); !sent)
+      log_line("forward signal " + std::to_string(signal) + ": " + sent.error().message);
+  }
+
+  // Forwards the signals the stand-in got; false once it is gone. A stand-in
+  // that vanishes was SIGKILLed (it exits on its own only after the
+  // container): so is the container, as runc's init would be.
+  bool relay_stand_in_signals(int stand_in_fd) {
+    unsigned char bytes[64];
+    while (true) {
+      ssize_t got = ::recv(stand_in_fd, bytes, sizeof bytes, MSG_DONTWAIT);
+      if (got > 0) {
+        for (ssize_t i = 0; i < got; ++i) forward_signal(bytes[i]);
+        continue;
+      }
+      if (got < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+      log_line("the container's stand-in is gone: killing the container");
+      forward_signal(SIGKILL, true);
+      return false;
+    }
   }
 
   void serve_commands() {
@@ -370,6 +395,7 @@ int monitor_main(const MonitorParams& params) {
   UniqueFd out(dup_high(1));
   UniqueFd err(dup_high(2));
   UniqueFd terminal(params.terminal_fd);
+  UniqueFd stand_in(params.stand_in_fd);
   auto send_report = [&](const Result<std::vector<BootPhase>>& outcome) {
     (void)write_all(report.get(), encode_monitor_report(outcome) + "\n");
     report.reset();
@@ -421,13 +447,17 @@ int monitor_main(const MonitorParams& params) {
     return 1;
   }
   send_report(outcome);
-  int status = monitor.supervise(init_fds, init_tty, wake_read.get());
+  int status = monitor.supervise(init_fds, init_tty, wake_read.get(), stand_in.get());
   in.reset();
   out.reset();
   err.reset();
   terminal.reset();
   record_exit(params, status);
   monitor.shut_down();
+  // Last: engines take the stand-in's exit for the container's, so the VM
+  // is down (and its share free to unmount) by the time they see it.
+  auto byte = static_cast<unsigned char>(status & 0xff);
+  (void)::send(stand_in.get(), &byte, 1, MSG_NOSIGNAL);
   return status;
 }
 

@@ -1,15 +1,18 @@
 #pragma once
-// The sandbox monitor: the process `create` forks, whose pid is the
-// container's pid for engines. It starts the VM (QEMU + virtiofsd as its
-// children, which die with it: parent-death signal), creates the container
-// through the agent, reports the outcome to `create` on a pipe, then runs
-// one event loop until the container exits: it relays the container's
-// stdio (the fds create inherited, or its terminal) and that of every exec'd
-// process (fds handed over by `kata exec`), serves monitor.sock (start,
-// kill, exec, ps, pause, resume, update, stats, subscribe), forwards the
-// signals it gets to the container, follows terminal window sizes and
-// notices a dead QEMU or virtiofsd. Then it records the exit status and
-// exits with it.
+// The sandbox monitor: the process `create` forks to own the VM. The
+// container's pid for engines is not the monitor's but its stand-in's
+// (stand_in.hpp), which lives in the container's namespaces while the
+// monitor needs the host's. The monitor starts the VM (QEMU + virtiofsd as
+// its children, which die with it: parent-death signal), creates the
+// container through the agent, reports the outcome to `create` on a pipe,
+// then runs one event loop until the container exits: it relays the
+// container's stdio (the fds create inherited, or its terminal) and that of
+// every exec'd process (fds handed over by `kata exec`), serves monitor.sock
+// (start, kill, exec, ps, pause, resume, update, stats, subscribe), forwards
+// the signals the stand-in (or the monitor itself) gets to the container,
+// follows terminal window sizes and notices a dead QEMU or virtiofsd. Then
+// it records the exit status, stops the VM and hands the status to the
+// stand-in, which exits with it.
 
 #include <string>
 #include <vector>
@@ -48,6 +51,10 @@ struct MonitorParams {
   /// caller's own terminal).
   int terminal_fd = -1;
   GuestNetwork network;       ///< configured after the agent handshake, before create_container
+  /// The monitor's end of the socketpair with the container's stand-in
+  /// (stand_in.hpp): signals arrive on it, the exit status leaves on it,
+  /// EOF means the stand-in was killed.
+  int stand_in_fd = -1;
 };
 
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.
