@@ -20,9 +20,11 @@
 
 #include "common/fs.hpp"
 #include "tests/e2e/engine_host.hpp"
+#include "tests/support/kata_cli.hpp"
 
 using namespace kata;
 using namespace kata::e2e;
+using kata::test_support::read_or_empty;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
@@ -232,6 +234,46 @@ TEST_CASE("podman run -d, logs, ps, inspect, kill with a signal, stop with SIGTE
   CHECK(::kill(pid, 0) != 0);
 
   remove_and_check_gone(name, id);
+}
+
+TEST_CASE("podman cp in and out of a running container reaches the container, never the host; top lists no host process") {
+  auto& host = EngineHost::get();
+  const std::string name = "kata-e2e-cp";
+  auto id = run_detached(name, "echo made-inside > /tmp/inside; echo ready; while true; do sleep 0.2; done");
+  std::string dir = host.fresh_dir("cp");
+  std::string marker = "kata-e2e-copied-" + std::to_string(::getpid());
+  REQUIRE(write_file_atomic(dir + "/in", marker + "\n").ok());
+
+  // podman enters the mount namespace of the container's pid to copy.
+  auto copied_in = host.podman({"cp", dir + "/in", name + ":/tmp/" + marker});
+  CHECK_MESSAGE(copied_in.status == 0, describe(copied_in));
+  CHECK_FALSE(fs::exists("/tmp/" + marker));  // not on the host
+  auto seen = host.podman({"exec", name, "cat", "/tmp/" + marker});
+  CHECK_MESSAGE(trim(seen.out) == marker, describe(seen));
+
+  auto copied_out = host.podman({"cp", name + ":/tmp/inside", dir + "/out"});
+  CHECK_MESSAGE(copied_out.status == 0, describe(copied_out));
+  CHECK(read_or_empty(dir + "/out") == "made-inside\n");
+  // A file the host has and the image does not: never the host's.
+  auto shadow = host.podman({"cp", name + ":/etc/shadow", dir + "/shadow"});
+  if (shadow.status == 0) CHECK(read_or_empty(dir + "/shadow") != read_or_empty("/etc/shadow"));
+
+  // podman top reads the /proc of the container's pid namespace: the
+  // stand-in alone, none of the host's processes.
+  auto top = host.podman({"top", name, "pid", "comm"});
+  CHECK_MESSAGE(top.status == 0, describe(top));
+  std::istringstream lines(top.out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) {
+    if (!trim(line).empty()) rows.push_back(line);
+  }
+  CHECK_MESSAGE(rows.size() == 2, top.out);  // the header and the stand-in
+  CHECK_FALSE(contains(top.out, "kthreadd"));
+
+  auto removed = host.podman({"rm", "--force", "--time", "0", name});
+  CHECK_MESSAGE(removed.status == 0, describe(removed));
+  auto left = kata_leftovers(host.podman_kata_root(), id);
+  CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
 }
 
 TEST_CASE("podman stop of a container ignoring SIGTERM kills it after the timeout; podman kill") {
