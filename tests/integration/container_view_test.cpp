@@ -124,6 +124,14 @@ TEST_CASE("the pid-file process stands for the container: its files, its binds, 
   CHECK(read_or_empty(work + "/rw/x") == "rw\n");
   CHECK(!fs::exists("/tmp/in"));  // nothing landed in the host's own /tmp
 
+  // A container named into this one's network namespace (a pod member,
+  // `--network container:X`) is refused before anything is made for it.
+  auto member = sandboxes.bundle("member", {"/bin/true"}, {.netns_path = "/proc/" + pid + "/ns/net"});
+  auto refused = sandboxes.kata({"create", "-b", member, "member"});
+  CHECK(refused.status == 1);
+  CHECK_MESSAGE(refused.err.find("kata container view's") != std::string::npos, describe(refused));
+  CHECK(!fs::exists(sandboxes.dir_of("member")));
+
   // SIGKILL of the pid-file process kills the container and ends the VM.
   auto monitor = sandboxes.record("view")["kata"]["monitor_pid"].get<long>();
   REQUIRE(::kill(std::stoi(pid), SIGKILL) == 0);
