@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -270,6 +271,16 @@ TEST_CASE("the container's namespace reaches the VM: TCP both ways, MTU and rout
   // While it exists, its tap and both filters are in the namespace.
   CHECK(netns.in("ip -o link show").out.find("tap0_kata") != std::string::npos);
   CHECK(netns.in("tc filter show dev eth0 ingress").out.find("tap0_kata") != std::string::npos);
+  // The container's pid is in the engine's namespace, as a runc container's
+  // would be: what `nsenter -t PID -n` and pod members' paths name.
+  {
+    struct stat named {}, of_pid {};
+    std::string pid = std::to_string(fixture.state("net")["pid"].get<long long>());
+    REQUIRE(::stat(netns.path().c_str(), &named) == 0);
+    REQUIRE(::stat(("/proc/" + pid + "/ns/net").c_str(), &of_pid) == 0);
+    CHECK(named.st_ino == of_pid.st_ino);
+    CHECK(named.st_dev == of_pid.st_dev);
+  }
   auto started = fixture.kata({"start", "net"});
   REQUIRE_MESSAGE(started.status == 0, describe(started));
 
