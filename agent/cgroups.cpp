@@ -72,10 +72,6 @@ Result<std::string> Cgroups::read(const std::string& container_id, const std::st
   return read_file(path(container_id) + "/" + file, max_file);
 }
 
-Result<void> Cgroups::add_process(const std::string& container_id, pid_t pid) const {
-  return write(container_id, "cgroup.procs", std::to_string(pid)).wrap("join cgroup");
-}
-
 Result<std::vector<pid_t>> Cgroups::processes(const std::string& container_id) const {
   auto text = KATA_TRY(read(container_id, "cgroup.procs"));
   std::vector<pid_t> pids;

@@ -1,6 +1,7 @@
 #pragma once
 // cgroup v2 in the guest: one cgroup per container under the root that boot
-// mounts at /sys/fs/cgroup. Pause/resume use cgroup.freeze, stats and limits
+// mounts at /sys/fs/cgroup. Processes are born in it (the container library
+// clones them into path()), so nothing here moves them. Pause/resume use cgroup.freeze, stats and limits
 // the memory, cpu and pids controllers, removal cgroup.kill (Linux 5.14+;
 // the guest kernel is 6.1). The root directory is a parameter so that the
 // file formats are tested on an ordinary directory.
@@ -39,8 +40,6 @@ class Cgroups {
   void enable_controllers() const;
   /// Creates the container's cgroup (an existing one is reused).
   Result<void> create(const std::string& container_id) const;
-  /// Moves `pid` into the container's cgroup.
-  Result<void> add_process(const std::string& container_id, pid_t pid) const;
   /// Pids listed in cgroup.procs.
   Result<std::vector<pid_t>> processes(const std::string& container_id) const;
   /// Writes cgroup.freeze: true freezes, false thaws.

@@ -61,7 +61,10 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
     }
   }
 
-  auto init = launcher_.create_init(request.container_id, *spec, fds->child(), request.terminal);
+  // Born in its cgroup, so nothing it forks escapes the cgroup, and its
+  // cgroup namespace is rooted there.
+  std::string cgroup_dir = has_cgroup ? cgroups_->path(request.container_id) : std::string();
+  auto init = launcher_.create_init(request.container_id, *spec, fds->child(), request.terminal, cgroup_dir);
   if (!init) {
     if (has_cgroup) (void)cgroups_->remove(request.container_id);
     return Result<nlohmann::json>(init.error());
@@ -73,12 +76,6 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
     if (has_cgroup) (void)cgroups_->remove(request.container_id);
     return Result<nlohmann::json>(std::move(error));
   };
-  if (has_cgroup) {
-    // The init waits at its barrier, so nothing it forks escapes the cgroup.
-    auto joined = cgroups_->add_process(request.container_id, init->pid);
-    if (!joined) return abandon_init(std::move(joined).error());
-  }
-
   if (init->console_master) {
     auto console = use_console(*fds, std::move(init->console_master), *spec->process);
     if (!console) return abandon_init(std::move(console).error().wrap("terminal"));

@@ -45,14 +45,10 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::ExecProcess&
   // An exec'd terminal lives in the container's devpts, as runc's does.
   auto fds = make_stdio(request.stdio, terminal, *process_spec, "/proc/" + std::to_string(init_pid) + "/root/dev/ptmx");
   if (!fds) return JsonResult(std::move(fds).error().wrap("stdio"));
-  auto pid = launcher_.exec(init_pid, (*container)->spec, *process_spec, fds->child(), terminal);
+  // setns does not change the cgroup: the process is born in the container's.
+  std::string cgroup_dir = (*container)->has_cgroup ? cgroups_->path(request.container_id) : std::string();
+  auto pid = launcher_.exec(init_pid, (*container)->spec, *process_spec, fds->child(), terminal, cgroup_dir);
   if (!pid) return JsonResult(pid.error());
-  if ((*container)->has_cgroup) {
-    // setns does not change the cgroup. Best effort: the process already
-    // runs, and failing the exec now would leave it untracked.
-    auto joined = cgroups_->add_process(request.container_id, *pid);
-    if (!joined) console_log("exec {}: {}", request.exec_id, joined.error().message);
-  }
 
   ManagedProcess& process = (*container)->processes[request.exec_id];
   process.pid = *pid;

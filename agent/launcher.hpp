@@ -17,24 +17,27 @@ namespace kata::agent {
 class Launcher {
  public:
   virtual ~Launcher() = default;
-  /// Creates the container's init, stopped at its start barrier.
+  /// Creates the container's init, stopped at its start barrier, born in
+  /// `cgroup_dir` (the container's cgroup; empty: none).
   virtual Result<CreatedInit> create_init(const std::string& container_id, const oci::Spec& spec,
-                                          const ProcessStdio& stdio, bool terminal) = 0;
-  /// Starts `process` in the container whose init is `init_pid`; returns once it exec'd.
+                                          const ProcessStdio& stdio, bool terminal,
+                                          const std::string& cgroup_dir) = 0;
+  /// Starts `process` in the container whose init is `init_pid`, born in
+  /// `cgroup_dir` (empty: none); returns once it exec'd.
   virtual Result<pid_t> exec(pid_t init_pid, const oci::Spec& container_spec, const oci::Process& process,
-                             const ProcessStdio& stdio, bool terminal) = 0;
+                             const ProcessStdio& stdio, bool terminal, const std::string& cgroup_dir) = 0;
 };
 
 /// The agent's launcher: create_container_init and exec_in_container.
 class ContainerLauncher final : public Launcher {
  public:
   Result<CreatedInit> create_init(const std::string& container_id, const oci::Spec& spec,
-                                  const ProcessStdio& stdio, bool terminal) override {
-    return create_container_init(container_id, spec, stdio, terminal);
+                                  const ProcessStdio& stdio, bool terminal, const std::string& cgroup_dir) override {
+    return create_container_init(container_id, spec, stdio, terminal, cgroup_dir);
   }
   Result<pid_t> exec(pid_t init_pid, const oci::Spec& container_spec, const oci::Process& process,
-                     const ProcessStdio& stdio, bool terminal) override {
-    return exec_in_container(init_pid, container_spec, process, stdio, terminal);
+                     const ProcessStdio& stdio, bool terminal, const std::string& cgroup_dir) override {
+    return exec_in_container(init_pid, container_spec, process, stdio, terminal, cgroup_dir);
   }
 };
 

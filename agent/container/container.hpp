@@ -46,10 +46,15 @@ struct CreatedInit {
 /// Forks the container's init with namespaces, mounts, pivot_root, users,
 /// capabilities, seccomp... as the spec says; returns when it waits at the
 /// start barrier. `pid` is the init as seen from the caller's pid namespace.
-/// Errors name the failing step ("create container: mount proc on /proc:
-/// Operation not permitted"); on error nothing is left running.
+/// A non-empty `cgroup_dir` (a cgroup v2 directory) is the init's cgroup
+/// from birth; the init always gets a cgroup namespace of its own rooted at
+/// the cgroup it is born in (unless the spec joins one), so a cgroup2 mount
+/// of the spec shows that cgroup as its root. Errors name the failing step ("create
+/// container: mount proc on /proc: Operation not permitted"); on error
+/// nothing is left running.
 Result<CreatedInit> create_container_init(const std::string& container_id, const oci::Spec& spec,
-                                          const ProcessStdio& stdio, bool terminal);
+                                          const ProcessStdio& stdio, bool terminal,
+                                          const std::string& cgroup_dir = {});
 
 /// After the start barrier: blocks until the init has exec'd the container's
 /// process (end-of-file on `exec_report`) or returns the error its execve
@@ -60,10 +65,11 @@ Result<void> wait_for_init_exec(int exec_report);
 /// Starts `process` inside the namespaces of the running container whose init
 /// is `init_pid` (setns), with the process's user, capabilities, rlimits,
 /// seccomp of the spec, cwd and env; returns its pid once it has exec'd (or an
-/// error naming the step: exec errors such as ENOENT come back here). The
-/// caller owns (and must reap) the pid.
+/// error naming the step: exec errors such as ENOENT come back here). A
+/// non-empty `cgroup_dir` is the process's cgroup from birth. The caller
+/// owns (and must reap) the pid.
 Result<pid_t> exec_in_container(pid_t init_pid, const oci::Spec& container_spec,
                                 const oci::Process& process, const ProcessStdio& stdio,
-                                bool terminal);
+                                bool terminal, const std::string& cgroup_dir = {});
 
 }  // namespace kata::agent

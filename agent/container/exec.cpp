@@ -4,7 +4,8 @@
 // fork, so the new process is the agent's own child (it reaps it) and lives
 // in the container's pid namespace, without runc's double fork. The child
 // joins the other namespaces itself; joining the mount namespace also moves
-// it into the container's root. cgroups are the caller's business.
+// it into the container's root (and its cgroup namespace). The process is
+// born in the container's cgroup when the caller names one, as the init is.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -36,16 +37,17 @@ Result<ExecImage> exec_steps(const NamespacePlan& namespaces, ProcessPlan& proce
 }
 
 Result<pid_t> exec_process_in(pid_t init_pid, const oci::Spec& container_spec, const oci::Process& process,
-                              const ProcessStdio& stdio, bool terminal) {
+                              const ProcessStdio& stdio, bool terminal, const std::string& cgroup_dir) {
   auto plan = KATA_TRY(plan_process(process, container_spec));
   auto namespaces = KATA_TRY(plan_join_process(init_pid).wrap("find the container's namespaces"));
+  auto cgroup = KATA_TRY(open_cgroup_dir(cgroup_dir));
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error(errno, "pipe");
   UniqueFd report_read(fds[0]), report_write(fds[1]);
 
   std::optional<PidNamespaceForChildren> pid_for_children;
   if (namespaces.pid_join) pid_for_children.emplace(KATA_TRY(PidNamespaceForChildren::enter(namespaces.pid_join.get())));
-  pid_t pid = KATA_TRY(clone_child(0));
+  pid_t pid = KATA_TRY(clone_child(0, cgroup.get()));
   if (pid == 0) {
     report_read.reset();
     run_exec_child(namespaces, plan, stdio, terminal, report_write.get());
@@ -65,8 +67,8 @@ Result<pid_t> exec_process_in(pid_t init_pid, const oci::Spec& container_spec, c
 }  // namespace
 
 Result<pid_t> exec_in_container(pid_t init_pid, const oci::Spec& container_spec, const oci::Process& process,
-                                const ProcessStdio& stdio, bool terminal) {
-  return exec_process_in(init_pid, container_spec, process, stdio, terminal)
+                                const ProcessStdio& stdio, bool terminal, const std::string& cgroup_dir) {
+  return exec_process_in(init_pid, container_spec, process, stdio, terminal, cgroup_dir)
       .wrap(fmt::format("exec in container (init {})", init_pid));
 }
 

@@ -6,6 +6,13 @@
 // namespace given by path is entered for children by the agent around the
 // clone (setns, then back), which avoids runc's double fork.
 //
+// cgroups: the init is born in the container's cgroup (clone3 with
+// CLONE_INTO_CGROUP) and always unshares a cgroup namespace of its own, so
+// the cgroup2 it mounts at /sys/fs/cgroup shows its own cgroup as the root
+// (cpu.max, memory.max at the top), whatever the spec says: without an
+// entry the spec asks for the host's cgroup namespace, which a VM cannot
+// give, and the guest's would show the agent's whole tree.
+//
 // Limitation: a new user namespace is created by the clone, so namespaces
 // joined by path are joined from inside it (runc joins them first).
 
@@ -152,9 +159,19 @@ Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair() {
   return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, bool terminal) {
+// A cgroup namespace of the container's own unless the spec joins one.
+void give_own_cgroup_namespace(NamespacePlan& namespaces) {
+  for (const auto& join : namespaces.joins) {
+    if (join.type == CLONE_NEWCGROUP) return;
+  }
+  namespaces.new_flags |= CLONE_NEWCGROUP;
+}
+
+Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, bool terminal,
+                           const std::string& cgroup_dir) {
   auto namespaces = KATA_TRY(plan_namespaces(spec));
   KATA_TRY(check_spec(spec, namespaces));
+  give_own_cgroup_namespace(namespaces);
   auto process = KATA_TRY(plan_process(*spec.process, spec));
   std::string console_path;
   if (terminal) console_path = KATA_TRY(terminal_path(stdio.stdin_fd));
@@ -166,10 +183,11 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
   if (terminal) std::tie(console_parent, console_child) = KATA_TRY(make_socket_pair());
   bool new_userns = namespaces.new_flags & CLONE_NEWUSER;
   if (new_userns) std::tie(sync_read, sync_write) = KATA_TRY(make_pipe());
+  auto cgroup = KATA_TRY(open_cgroup_dir(cgroup_dir));
 
   std::optional<PidNamespaceForChildren> pid_for_children;
   if (namespaces.pid_join) pid_for_children.emplace(KATA_TRY(PidNamespaceForChildren::enter(namespaces.pid_join.get())));
-  pid_t pid = KATA_TRY(clone_child(namespaces.new_flags & (CLONE_NEWUSER | CLONE_NEWPID)));
+  pid_t pid = KATA_TRY(clone_child(namespaces.new_flags & (CLONE_NEWUSER | CLONE_NEWPID), cgroup.get()));
   if (pid == 0) {
     // The parent's ends must be closed, or the child never sees them close.
     report_read.reset();
@@ -207,8 +225,8 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
 }  // namespace
 
 Result<CreatedInit> create_container_init(const std::string& container_id, const oci::Spec& spec,
-                                          const ProcessStdio& stdio, bool terminal) {
-  return create(spec, stdio, terminal).wrap(fmt::format("create container {}", container_id));
+                                          const ProcessStdio& stdio, bool terminal, const std::string& cgroup_dir) {
+  return create(spec, stdio, terminal, cgroup_dir).wrap(fmt::format("create container {}", container_id));
 }
 
 Result<void> wait_for_init_exec(int exec_report) {

@@ -7,12 +7,16 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "agent/container/container.hpp"
@@ -436,6 +440,80 @@ TEST_CASE("container init: a user namespace with id mappings" * doctest::skip(!i
   CHECK(result.exit_code == 0);
   CHECK(result.output.find("0\n") == 0);
   CHECK(result.output.find("100000") != std::string::npos);
+}
+
+namespace {
+
+// The cgroup2 mount point of the host ("/sys/fs/cgroup/unified" on a hybrid
+// host); empty without one.
+std::string cgroup2_mount() {
+  auto mounts = read_file("/proc/self/mountinfo", 16 << 20);
+  REQUIRE(mounts.ok());
+  std::istringstream lines(*mounts);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto separator = line.find(" - ");
+    if (separator == std::string::npos || line.compare(separator + 3, 8, "cgroup2 ") != 0) continue;
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point;
+    fields >> id >> parent >> device >> root >> point;
+    if (root == "/") return point;
+  }
+  return {};
+}
+
+// A fresh cgroup under the host's cgroup2 root, removed at the end.
+struct TestCgroup {
+  std::string path;
+  ~TestCgroup() {
+    if (!path.empty()) ::rmdir(path.c_str());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("container init and exec: born in the given cgroup, which is the root of their cgroup2 view" *
+          doctest::skip(!is_root())) {
+  auto unified = cgroup2_mount();
+  if (unified.empty()) {
+    MESSAGE("no cgroup2 mount on this host");
+    return;
+  }
+  auto fixture = make_fixture();
+  TestCgroup cgroup{fmt::format("{}/kata-container-test-{}", unified, ::getpid())};
+  REQUIRE(::mkdir(cgroup.path.c_str(), 0755) == 0);
+  std::string name = cgroup.path.substr(cgroup.path.rfind('/') + 1);
+  // podman's mount on a cgroup v1 host, and no cgroup namespace entry.
+  auto document = base_spec(fixture.box.rootfs(), {"sleep", "100"});
+  document["mounts"].push_back({{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"},
+                                {"options", {"rprivate", "nosuid", "noexec", "nodev", "relatime", "ro"}}});
+  auto spec = parse(document);
+  auto init = create_container_init("cgroup-view", spec, ProcessStdio{}, false, cgroup.path);
+  REQUIRE_MESSAGE(init.ok(), (init.ok() ? "" : init.error().message));
+  RunningInit running{init->pid};
+  // A member before it starts: nothing it forks can escape the cgroup.
+  CHECK(read_file(cgroup.path + "/cgroup.procs", 4096).value() == fmt::format("{}\n", init->pid));
+  REQUIRE(::write(init->start_barrier.get(), "s", 1) == 1);
+  REQUIRE(wait_for_init_exec(init->exec_report.get()).ok());
+
+  auto process = *spec.process;
+  process.args = std::vector<std::string>{
+      "sh", "-c", "grep '^0::' /proc/self/cgroup; ls /sys/fs/cgroup | grep -c kata-container-test; "
+                  "grep -c . /sys/fs/cgroup/cgroup.procs; true"};
+  auto out = make_pipe();
+  auto pid = exec_in_container(init->pid, spec, process, ProcessStdio{-1, out.write.get(), out.write.get()}, false,
+                               cgroup.path);
+  REQUIRE_MESSAGE(pid.ok(), (pid.ok() ? "" : pid.error().message));
+  out.write.reset();
+  auto output = read_all(out.read.get());
+  CHECK(wait_exit_code(*pid) == 0);
+  CAPTURE(output);
+  // The exec'd shell is in the cgroup that roots its namespace ("/"), its
+  // /sys/fs/cgroup is that cgroup (no child named like it, as the parent
+  // would show), holding the init, the shell and grep.
+  CHECK(output == "0::/\n0\n3\n");
+  CHECK(read_file(fmt::format("/proc/{}/cgroup", init->pid), 4096).value().find("0::/" + name + "\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("exec_in_container: joins the init's namespaces, reports exec errors" * doctest::skip(!is_root())) {

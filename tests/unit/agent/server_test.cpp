@@ -31,8 +31,9 @@ namespace {
 // Runs process.args directly (cwd /, the spec's env), barrier honoured.
 class ShellLauncher final : public Launcher {
  public:
-  Result<CreatedInit> create_init(const std::string&, const oci::Spec& spec, const ProcessStdio& stdio,
-                                  bool) override {
+  Result<CreatedInit> create_init(const std::string&, const oci::Spec& spec, const ProcessStdio& stdio, bool,
+                                  const std::string& cgroup_dir) override {
+    cgroup_dirs.push_back(cgroup_dir);
     int barrier[2];
     if (::pipe2(barrier, O_CLOEXEC) < 0) return sys_error(errno, "pipe");
     pid_t pid = spawn(*spec.process, stdio, barrier[0]);
@@ -40,10 +41,14 @@ class ShellLauncher final : public Launcher {
     CreatedInit init{pid, UniqueFd(barrier[1])};
     return init;
   }
-  Result<pid_t> exec(pid_t, const oci::Spec&, const oci::Process& process, const ProcessStdio& stdio,
-                     bool) override {
+  Result<pid_t> exec(pid_t, const oci::Spec&, const oci::Process& process, const ProcessStdio& stdio, bool,
+                     const std::string& cgroup_dir) override {
+    cgroup_dirs.push_back(cgroup_dir);
     return spawn(process, stdio, -1);
   }
+
+  /// The cgroup each process was to be born in, in launch order.
+  std::vector<std::string> cgroup_dirs;
 
  private:
   static pid_t spawn(const oci::Process& process, const ProcessStdio& stdio, int barrier_fd) {
@@ -387,7 +392,8 @@ TEST_CASE("create applies linux.resources; an OOM kill is reported before the ex
   CHECK(read_text(dir + "/memory.max") == "33554432");
   CHECK(read_text(dir + "/cpu.max") == "50000 200000");
   CHECK(read_text(dir + "/pids.max") == "20");
-  CHECK(read_text(dir + "/cgroup.procs") == std::to_string(ProcessStarted::from_json(*created.outcome)->pid));
+  // The launcher starts the init in the container's cgroup.
+  CHECK(h.launcher.cgroup_dirs == std::vector<std::string>{dir});
 
   // The kernel counts an OOM kill as it sends the SIGKILL; here the count
   // is in place before the process kills itself the same way.
