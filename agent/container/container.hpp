@@ -49,9 +49,11 @@ struct CreatedInit {
 /// A non-empty `cgroup_dir` (a cgroup v2 directory) is the init's cgroup
 /// from birth; the init always gets a cgroup namespace of its own rooted at
 /// the cgroup it is born in (unless the spec joins one), so a cgroup2 mount
-/// of the spec shows that cgroup as its root. Errors name the failing step ("create
-/// container: mount proc on /proc: Operation not permitted"); on error
-/// nothing is left running.
+/// of the spec shows that cgroup as its root. With a new user namespace the
+/// mount points are created first and the rlimits applied last by the
+/// caller, as the real root (mount_targets.hpp and apply_limits say why).
+/// Errors name the failing step ("create container: mount proc on /proc:
+/// Operation not permitted"); on error nothing is left running.
 Result<CreatedInit> create_container_init(const std::string& container_id, const oci::Spec& spec,
                                           const ProcessStdio& stdio, bool terminal,
                                           const std::string& cgroup_dir = {});

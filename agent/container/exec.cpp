@@ -23,9 +23,11 @@ namespace {
 
 Result<ExecImage> exec_steps(const NamespacePlan& namespaces, ProcessPlan& process, const ProcessStdio& stdio,
                              bool terminal) {
+  // Limits first, while the agent's root in the initial user namespace:
+  // raising a hard limit needs CAP_SYS_RESOURCE there.
+  KATA_TRY(apply_limits(process));
   KATA_TRY(join_namespaces(namespaces.joins));
   KATA_TRY(setup_stdio(stdio, terminal));
-  KATA_TRY(apply_limits(process));
   return prepare_exec(process);
 }
 

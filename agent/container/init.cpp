@@ -30,6 +30,7 @@
 #include "agent/container/console.hpp"
 #include "agent/container/container.hpp"
 #include "agent/container/loopback.hpp"
+#include "agent/container/mount_targets.hpp"
 #include "agent/container/namespaces.hpp"
 #include "agent/container/process_setup.hpp"
 #include "agent/container/rootfs.hpp"
@@ -101,7 +102,8 @@ Result<ExecImage> init_steps(InitContext& context) {
   KATA_TRY(finish_rootfs(context.spec));
   // runc creates a missing cwd, so images need not ship it.
   KATA_TRY(make_directories(context.process.cwd).wrap("create cwd"));
-  KATA_TRY(apply_limits(context.process));
+  // In a new user namespace the agent applies them once the init is ready.
+  if (context.userns_sync_fd < 0) KATA_TRY(apply_limits(context.process));
   return prepare_exec(context.process);
 }
 
@@ -182,7 +184,13 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
   UniqueFd console_parent, console_child;
   if (terminal) std::tie(console_parent, console_child) = KATA_TRY(make_socket_pair());
   bool new_userns = namespaces.new_flags & CLONE_NEWUSER;
-  if (new_userns) std::tie(sync_read, sync_write) = KATA_TRY(make_pipe());
+  if (new_userns) {
+    std::tie(sync_read, sync_write) = KATA_TRY(make_pipe());
+    const auto& linux_config = *spec.linux_config;
+    auto owner = mapped_root(linux_config.uid_mappings.value_or(std::vector<oci::IdMapping>{}),
+                             linux_config.gid_mappings.value_or(std::vector<oci::IdMapping>{}));
+    KATA_TRY(create_mount_targets(spec, owner));
+  }
   auto cgroup = KATA_TRY(open_cgroup_dir(cgroup_dir));
 
   std::optional<PidNamespaceForChildren> pid_for_children;
@@ -216,6 +224,9 @@ Result<CreatedInit> create(const oci::Spec& spec, const ProcessStdio& stdio, boo
     started = true;  // reaped below
     return make_error(ErrorKind::system, "the init {} during setup", describe_exit(pid));
   }
+  // Raising a hard limit takes CAP_SYS_RESOURCE in the initial user
+  // namespace, which the init left at its clone; it waits at its barrier.
+  if (new_userns) KATA_TRY(apply_limits(process, pid));
   CreatedInit created{pid, std::move(barrier_write), std::move(report_read), {}};
   if (terminal) created.console_master = KATA_TRY(receive_console(console_parent.get()));
   started = true;

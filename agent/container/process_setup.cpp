@@ -196,15 +196,18 @@ Result<void> setup_stdio(const ProcessStdio& stdio, bool terminal) {
   return ok();
 }
 
-Result<void> apply_limits(const ProcessPlan& plan) {
+Result<void> apply_limits(const ProcessPlan& plan, pid_t pid) {
   if (plan.oom_score_adj) {
-    int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return sys_error(errno, "open /proc/self/oom_score_adj");
+    auto path = pid == 0 ? std::string("/proc/self/oom_score_adj") : fmt::format("/proc/{}/oom_score_adj", pid);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return sys_error(errno, "open {}", path);
     UniqueFd owner(fd);
     KATA_TRY(write_all(fd, std::to_string(*plan.oom_score_adj)).wrap("set oom_score_adj"));
   }
   for (const auto& limit : plan.rlimits) {
-    if (::setrlimit(limit.resource, &limit.limit) != 0) return sys_error(errno, "setrlimit {}", limit.name);
+    if (::prlimit(pid, static_cast<__rlimit_resource>(limit.resource), &limit.limit, nullptr) != 0) {
+      return sys_error(errno, "setrlimit {}", limit.name);
+    }
   }
   return ok();
 }

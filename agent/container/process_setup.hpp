@@ -51,8 +51,11 @@ Result<ProcessPlan> plan_process(const oci::Process& process, const oci::Spec& c
 /// new session and, for a terminal, makes fd 0 the controlling terminal.
 Result<void> setup_stdio(const ProcessStdio& stdio, bool terminal);
 
-/// Child side, while privileged: oom_score_adj and rlimits.
-Result<void> apply_limits(const ProcessPlan& plan);
+/// oom_score_adj and rlimits of process `pid` (0: the caller), by a caller
+/// with CAP_SYS_RESOURCE in the initial user namespace: raising a hard
+/// limit or lowering oom_score_adj needs it there, so a child already in a
+/// new user namespace gets them from its parent (prlimit), as runc's does.
+Result<void> apply_limits(const ProcessPlan& plan, pid_t pid = 0);
 
 /// What execve gets, built before the seccomp filter so that nothing under
 /// it allocates or reads files: the executable's path and argv/envp, which

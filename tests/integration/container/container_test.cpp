@@ -444,6 +444,68 @@ TEST_CASE("container init: a user namespace with id mappings" * doctest::skip(!i
 
 namespace {
 
+// Gives every file under `root` (itself included) to uid:gid without
+// following symlinks, as podman's chown of an image for --uidmap does.
+void chown_tree(const std::string& root, uid_t uid, gid_t gid) {
+  REQUIRE(::lchown(root.c_str(), uid, gid) == 0);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    REQUIRE(::lchown(entry.path().c_str(), uid, gid) == 0);
+  }
+}
+
+// Whether the caller's effective set holds `cap` (from /proc/self/status).
+bool has_capability(int cap) {
+  auto status = read_file("/proc/self/status", 1 << 16);
+  REQUIRE(status.ok());
+  auto at = status->find("CapEff:\t");
+  REQUIRE(at != std::string::npos);
+  auto mask = std::stoull(status->substr(at + 8, 16), nullptr, 16);
+  return (mask >> cap) & 1;
+}
+
+uid_t owner_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st.st_uid;
+}
+
+}  // namespace
+
+TEST_CASE("container init: a user namespace on an r-x rootfs of its root, without mount points, raising a limit" *
+          doctest::skip(!is_root())) {
+  auto fixture = make_fixture();
+  auto root = fixture.box.rootfs();
+  for (const char* dir : {"/proc", "/sys", "/tmp", "/dev"}) std::filesystem::remove_all(root + dir);
+  chown_tree(root, 100000, 100000);
+  REQUIRE(::chmod(root.c_str(), 0555) == 0);
+  rlimit current{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &current) == 0);
+  // Above the hard limit takes CAP_SYS_RESOURCE in the initial user
+  // namespace, which the init has left (the guest's agent has it; a
+  // container host may not: then the limit stays the hard one).
+  rlim_t raised = current.rlim_max + (has_capability(CAP_SYS_RESOURCE) ? 1000 : 0);
+  if (raised == current.rlim_max) MESSAGE("no CAP_SYS_RESOURCE here: the raise above the hard limit is not tried");
+  auto document = base_spec(root, {"sh", "-c", "id -u; ulimit -n; ls -d /proc /sys /tmp; touch /tmp/ok && echo tmp-ok"});
+  document["linux"]["namespaces"].push_back({{"type", "user"}});
+  document["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  document["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  document["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", raised}, {"soft", raised}}};
+  document["process"]["cwd"] = "/srv/work";
+  auto result = run("userns-rx", parse(document));
+  CAPTURE(result.output);
+  CHECK(result.exit_code == 0);
+  CHECK(result.output == fmt::format("0\n{}\n/proc\n/sys\n/tmp\ntmp-ok\n", raised));
+  // The mount points and the cwd belong to the container's root, as if it
+  // had made them itself.
+  for (const char* made : {"/proc", "/sys", "/tmp", "/dev", "/srv", "/srv/work"}) {
+    CAPTURE(made);
+    CHECK(owner_of(root + made) == 100000);
+  }
+  REQUIRE(::chmod(root.c_str(), 0755) == 0);  // so that the fixture can remove it
+}
+
+namespace {
+
 // The cgroup2 mount point of the host ("/sys/fs/cgroup/unified" on a hybrid
 // host); empty without one.
 std::string cgroup2_mount() {
