@@ -31,13 +31,6 @@ using namespace std::chrono_literals;
 using test_support::processes_naming;
 using test_support::read_or_empty;
 
-/// Single-quotes `word` for /bin/sh.
-std::string shell_quote(const std::string& word) {
-  std::string quoted = "'";
-  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 /// Mount points (field 5 of mountinfo) at or below `dir`, deepest first.
 std::vector<std::string> mount_points_under(const std::string& dir) {
   std::vector<std::string> found;
@@ -73,6 +66,12 @@ void write_executable(const std::string& path, const std::string& text) {
 }
 
 }  // namespace
+
+std::string shell_quote(const std::string& word) {
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
 
 ProgramResult run_program(const std::vector<std::string>& argv, const RunOptions& options) {
   static int serial = 0;

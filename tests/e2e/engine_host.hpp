@@ -34,6 +34,9 @@ ProgramResult run_program(const std::vector<std::string>& argv, const RunOptions
 /// "exit N / stdout / stderr" for failure messages.
 std::string describe(const ProgramResult& result);
 
+/// `word` single-quoted for /bin/sh (for command lines given to `sh -c`).
+std::string shell_quote(const std::string& word);
+
 /// Whether `text` contains `needle`.
 bool contains(const std::string& text, const std::string& needle);
 
