@@ -22,6 +22,7 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::PauseContain
   auto done = require_cgroup(**container, request.container_id);
   if (done) done = cgroups_->freeze(request.container_id, true);
   if (!done) return JsonResult(done.error());
+  (*container)->frozen = true;
   return JsonResult(agent_msg::Empty{}.to_json());
 }
 
@@ -31,6 +32,7 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::ResumeContai
   auto done = require_cgroup(**container, request.container_id);
   if (done) done = cgroups_->freeze(request.container_id, false);
   if (!done) return JsonResult(done.error());
+  (*container)->frozen = false;
   return JsonResult(agent_msg::Empty{}.to_json());
 }
 

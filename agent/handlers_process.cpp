@@ -24,6 +24,12 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::ExecProcess&
   if ((*container)->removing || (*container)->init().exited) {
     return JsonResult(make_error(ErrorKind::wrong_state, "container {} is not running", request.container_id));
   }
+  // The process is born in the frozen cgroup: the agent, which waits for
+  // its exec, would wait until a resume it could no longer serve.
+  if ((*container)->frozen) {
+    return JsonResult(make_error(ErrorKind::wrong_state, "container {} is paused: resume it before exec",
+                                 request.container_id));
+  }
   if (auto existing = (*container)->processes.find(request.exec_id); existing != (*container)->processes.end()) {
     if (!existing->second.reported) {
       return JsonResult(make_error(ErrorKind::already_exists, "exec {} already exists in container {}",

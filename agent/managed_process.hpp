@@ -49,6 +49,9 @@ struct ManagedContainer {
   UniqueFd start_barrier;  ///< until StartContainer
   UniqueFd exec_report;    ///< until StartContainer: end-of-file once the init exec'd
   bool has_cgroup = false;
+  /// PauseContainer froze the cgroup (until ResumeContainer): a process
+  /// cloned into it now would freeze before it could report its exec.
+  bool frozen = false;
   /// The cgroup's memory.events, polled for OOM kills; empty without a
   /// cgroup or a memory controller.
   std::optional<OomWatch> oom_watch;

@@ -300,19 +300,32 @@ TEST_CASE("output stops at the host's window and resumes with credit") {
   CHECK(h.close_index(2) < h.exit_index());
 }
 
-TEST_CASE("exec runs a second process; signal and errors name the step") {
-  Harness h;
-  h.send(encode_request(1, create_request("c4", "sleep 30")));
-  REQUIRE(h.wait_response(1).outcome.ok());
-  h.send(encode_request(2, StartContainer{"c4"}));
-  REQUIRE(h.wait_response(2).outcome.ok());
+namespace {
 
+// Creates and starts `id` running `sleep 30` (requests 1 and 2).
+void start_sleeping(Harness& h, const std::string& id) {
+  h.send(encode_request(1, create_request(id, "sleep 30")));
+  REQUIRE(h.wait_response(1).outcome.ok());
+  h.send(encode_request(2, StartContainer{id}));
+  REQUIRE(h.wait_response(2).outcome.ok());
+}
+
+// exec "e1" in `id`, printing from-exec on stream 10.
+ExecProcess echo_exec(const std::string& id) {
   ExecProcess exec;
-  exec.container_id = "c4";
+  exec.container_id = id;
   exec.exec_id = "e1";
   exec.process = {{"args", {"/bin/sh", "-c", "echo from-exec"}}, {"cwd", "/"}};
   exec.stdio = {0, 10, 11};
-  h.send(encode_request(3, exec));
+  return exec;
+}
+
+}  // namespace
+
+TEST_CASE("exec runs a second process; signal and errors name the step") {
+  Harness h;
+  start_sleeping(h, "c4");
+  h.send(encode_request(3, echo_exec("c4")));
   REQUIRE(h.wait_response(3).outcome.ok());
   h.send(encode_request(4, WaitProcess{"c4", "e1"}));
   CHECK(response_body<ProcessStatus>(h.wait_response(4))->status == 0);
@@ -426,5 +439,43 @@ TEST_CASE("create applies linux.resources; an OOM kill is reported before the ex
     if (event.ok() && std::holds_alternative<Oom>(*event)) ++ooms;
   }
   CHECK(ooms == 1);
+  std::filesystem::remove_all(root);
+}
+
+TEST_CASE("exec is born in the container's cgroup, and refused while the cgroup is frozen") {
+  char root_template[] = "/tmp/kata-server-cgroup-XXXXXX";
+  REQUIRE(::mkdtemp(root_template) != nullptr);
+  std::string root = root_template;
+  std::string dir = root + "/c7";
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  for (const char* file : {"cgroup.freeze", "cgroup.procs", "memory.events"}) write_in_place(dir + "/" + file, "");
+
+  Harness h(kDefaultStreamWindow, root);
+  start_sleeping(h, "c7");
+  auto exec = echo_exec("c7");
+  h.send(encode_request(3, PauseContainer{"c7"}));
+  REQUIRE(h.wait_response(3).outcome.ok());
+  CHECK(read_text(dir + "/cgroup.freeze") == "1");
+  // A process cloned into a frozen cgroup would never report its exec.
+  h.send(encode_request(4, exec));
+  auto refused = h.wait_response(4);
+  REQUIRE_FALSE(refused.outcome.ok());
+  CHECK(refused.outcome.error().kind == ErrorKind::wrong_state);
+  CHECK(refused.outcome.error().message.find("container c7 is paused: resume it before exec") != std::string::npos);
+
+  h.send(encode_request(5, ResumeContainer{"c7"}));
+  REQUIRE(h.wait_response(5).outcome.ok());
+  h.send(encode_request(6, exec));
+  REQUIRE(h.wait_response(6).outcome.ok());
+  h.send(encode_request(7, WaitProcess{"c7", "e1"}));
+  CHECK(response_body<ProcessStatus>(h.wait_response(7))->status == 0);
+  CHECK(h.stream_bytes(10) == "from-exec\n");
+  // The init and the exec'd process were both launched into the cgroup.
+  CHECK(h.launcher.cgroup_dirs == std::vector<std::string>{dir, dir});
+
+  h.send(encode_request(8, SignalProcess{"c7", "", SIGKILL, false}));
+  REQUIRE(h.wait_response(8).outcome.ok());
+  h.send(encode_request(9, WaitProcess{"c7", ""}));
+  CHECK(response_body<ProcessStatus>(h.wait_response(9))->status == 128 + SIGKILL);
   std::filesystem::remove_all(root);
 }
