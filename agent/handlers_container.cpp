@@ -175,6 +175,9 @@ Server::Reply Server::handle(std::uint32_t id, const agent_msg::RemoveContainer&
 
 Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::DestroySandbox& /*request*/) {
   for (auto& [container_id, container] : containers_) kill_container(container_id, container, SIGKILL);
+  // The host may kill the VM as soon as this is answered: what the
+  // containers wrote reaches the share first.
+  ::sync();
   console_log("destroy sandbox: powering off");
   power_off_ = true;
   return Result<nlohmann::json>(agent_msg::Empty{}.to_json());

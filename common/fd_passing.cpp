@@ -8,7 +8,7 @@
 namespace kata {
 
 namespace {
-constexpr std::size_t max_line = 64 * 1024;
+constexpr std::size_t max_line = 1024 * 1024;  // a pod member's guest spec travels in one line
 using Clock = std::chrono::steady_clock;
 }  // namespace
 

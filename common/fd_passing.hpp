@@ -16,7 +16,7 @@
 namespace kata {
 
 /// Most fds one message may carry; more are closed and refused.
-inline constexpr std::size_t max_passed_fds = 4;
+inline constexpr std::size_t max_passed_fds = 8;
 
 /// Sends `payload` (non-empty) in one message carrying `fds` (at most
 /// max_passed_fds) as SCM_RIGHTS. The caller keeps its fds.
@@ -28,7 +28,7 @@ struct LineWithFds {
   std::vector<UniqueFd> fds;    ///< close-on-exec, in the order sent
 };
 
-/// Reads one line (at most 64 KiB) within `timeout`, collecting any fds
+/// Reads one line (at most 1 MiB) within `timeout`, collecting any fds
 /// that arrive with its bytes. Bytes after the newline are lost.
 Result<LineWithFds> receive_line_with_fds(int socket_fd, std::chrono::milliseconds timeout);
 

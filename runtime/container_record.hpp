@@ -74,6 +74,12 @@ struct ContainerRecord {
   bool operator==(const ContainerRecord&) const = default;
 };
 
+/// True for a pod member: a container in another container's VM, whose
+/// monitor is the sandbox's.
+inline bool is_pod_member(const ContainerRecord& record) {
+  return record.sandbox_id && *record.sandbox_id != record.id;
+}
+
 /// The JSON document stored in state.json.
 nlohmann::json record_to_json(const ContainerRecord& record);
 

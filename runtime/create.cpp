@@ -12,6 +12,8 @@
 #include "runtime/exec_process.hpp"
 #include "runtime/terminal.hpp"
 #include "runtime/container_id.hpp"
+#include "runtime/create_member.hpp"
+#include "runtime/pod_member.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
@@ -97,17 +99,25 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // host's network, whatever the model: refused before any side effect.
   // tcfilter checks again on the very fd it enters.
   // The stand-in joins the same namespace through this very fd.
+  // A pod member joins its sandbox's VM (create_member.hpp), in the pod's namespaces.
+  auto placement = KATA_TRY(pod_placement(spec, params.id));
   UniqueFd netns_fd;
-  if (!guest.netns_path.empty()) {
+  if (!guest.netns_path.empty() && !placement.sandbox_id) {
     netns_fd = KATA_TRY(network::open_container_netns(guest.netns_path).wrap("container network"));
     auto netns_id = KATA_TRY(network::namespace_id(netns_fd.get(), guest.netns_path));
     KATA_TRY(refuse_shared_netns(store, netns_id));
   }
+  // IPC and UTS namespaces pinned by the engine (CRI-O) are the pod's: the
+  // stand-in joins them, so members naming them match it.
+  auto ipc_fd = KATA_TRY(namespace_to_join(spec, "ipc"));
+  auto uts_fd = KATA_TRY(namespace_to_join(spec, "uts"));
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
   if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);
   if (!S_ISDIR(rootfs_stat.st_mode)) return make_error(ErrorKind::invalid_argument, "rootfs {}: not a directory", rootfs);
   auto created_at = std::chrono::system_clock::now();
+  if (placement.sandbox_id)
+    return create_pod_member(store, params, {spec, std::move(guest), bundle, *placement.sandbox_id, created_at});
 
   auto lock = KATA_TRY(store.reserve(params.id));
   const std::string dir = lock.dir();
@@ -139,6 +149,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
 
   std::string share = dir + "/share";
   if (::mkdir(share.c_str(), 0755) < 0) return sys_error(errno, "mkdir {}", share);
+  KATA_TRY(make_share_mount(share).wrap("share dir"));
   KATA_TRY(bind_share_mounts(share, guest.mounts).wrap("share the rootfs with the VM"));
 
   int report_pipe[2];
@@ -190,8 +201,11 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   }
   // After the container exists in the guest: the mount points it made in
   // the rootfs are where the view's bind mounts go.
-  stand_in = KATA_TRY(spawn_stand_in({view_plan_for(spec, params.id, share), netns_fd ? netns_fd.get() : -1,
-                                      spec.hostname, spec.domainname, stand_in_end.get()}));
+  StandInParams stand_in_params{view_plan_for(spec, params.id, share), netns_fd ? netns_fd.get() : -1,
+                                spec.hostname, spec.domainname, stand_in_end.get()};
+  stand_in_params.ipc_fd = ipc_fd ? ipc_fd.get() : -1;
+  stand_in_params.uts_fd = uts_fd ? uts_fd.get() : -1;
+  stand_in = KATA_TRY(spawn_stand_in(stand_in_params));
   stand_in_end.reset();
   netns_fd.reset();
   pid_t container_pid = stand_in->pid();

@@ -1,5 +1,6 @@
 #include "oci/spec.hpp"
 #include "runtime/container_id.hpp"
+#include "runtime/create_member.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/container_state.hpp"
 #include "runtime/leftover_processes.hpp"
@@ -20,8 +21,13 @@ Result<void> delete_container(StateStore& store, std::string_view id, bool force
     auto current = refresh_status(*record);
     KATA_TRY(check_verb_allowed(force ? LifecycleVerb::delete_force : LifecycleVerb::delete_plain, current.status,
                                 id));
-    // Even a stopped container's monitor may still be tearing its VM down.
-    KATA_TRY(kill_and_wait(record->monitor_pid, record->monitor_start_time, 10s).wrap("kill the sandbox monitor"));
+    if (is_pod_member(*record)) {
+      // The monitor is the sandbox's: the member leaves its VM, the VM stays.
+      KATA_TRY(remove_pod_member(store, *record));
+    } else {
+      // Even a stopped container's monitor may still be tearing its VM down.
+      KATA_TRY(kill_and_wait(record->monitor_pid, record->monitor_start_time, 10s).wrap("kill the sandbox monitor"));
+    }
     // The stand-in ends with the monitor; a record from before it existed
     // names the monitor as the container's pid.
     if (record->pid > 0 && record->pid != record->monitor_pid)

@@ -48,6 +48,11 @@ std::string encode_command(const MonitorCommand& command) {
           return json{{"op", "update"}, {"resources", c.resources}}.dump();
         if constexpr (std::is_same_v<T, StatsCommand>) return json{{"op", "stats"}}.dump();
         if constexpr (std::is_same_v<T, SubscribeCommand>) return json{{"op", "subscribe"}}.dump();
+        if constexpr (std::is_same_v<T, CreateMemberCommand>)
+          return json{{"op", "create_member"}, {"id", c.id}, {"spec", c.spec}, {"terminal", c.terminal},
+                      {"join", c.join}}
+              .dump();
+        if constexpr (std::is_same_v<T, RemoveCommand>) return json{{"op", "remove"}}.dump();
       },
       command);
 }
@@ -99,6 +104,33 @@ Result<MonitorCommand> decode_command(std::string_view line) {
       exec.terminal = document["terminal"].get<bool>();
     }
     return MonitorCommand{exec};
+  }
+  if (op == "remove") return MonitorCommand{RemoveCommand{}};
+  if (op == "create_member") {
+    CreateMemberCommand member;
+    if (!document.contains("id") || !document["id"].is_string())
+      return make_error(ErrorKind::invalid_argument, "monitor command create_member: id: expected a string");
+    member.id = document["id"].get<std::string>();
+    if (!document.contains("spec") || !document["spec"].is_object())
+      return make_error(ErrorKind::invalid_argument, "monitor command create_member: spec: expected a JSON object");
+    member.spec = document["spec"];
+    if (document.contains("terminal")) {
+      if (!document["terminal"].is_boolean())
+        return make_error(ErrorKind::invalid_argument, "monitor command create_member: terminal: expected a boolean");
+      member.terminal = document["terminal"].get<bool>();
+    }
+    if (document.contains("join")) {
+      if (!document["join"].is_array())
+        return make_error(ErrorKind::invalid_argument, "monitor command create_member: join: expected an array");
+      for (const auto& type : document["join"]) {
+        if (!type.is_string() || (type != "ipc" && type != "uts" && type != "pid"))
+          return make_error(ErrorKind::invalid_argument,
+                            "monitor command create_member: join: expected \"ipc\", \"uts\" or \"pid\", got {}",
+                            type.dump());
+        member.join.push_back(type.get<std::string>());
+      }
+    }
+    return MonitorCommand{member};
   }
   return make_error(ErrorKind::invalid_argument, "monitor command: unknown op \"{}\"", op);
 }
@@ -250,6 +282,14 @@ Result<UniqueFd> send_command_line(const std::string& socket_path, const Monitor
 Result<json> send_monitor_request(const std::string& socket_path, const MonitorCommand& command,
                                   std::chrono::milliseconds timeout) {
   auto fd = KATA_TRY(send_command_line(socket_path, command));
+  auto line = KATA_TRY(read_line(fd.get(), timeout).wrap("sandbox monitor reply"));
+  return decode_reply_value(line);
+}
+
+Result<json> send_monitor_request(const std::string& socket_path, const MonitorCommand& command,
+                                  std::span<const int> fds, std::chrono::milliseconds timeout) {
+  auto fd = KATA_TRY(connect_unix_socket(socket_path).wrap("connect to the sandbox monitor"));
+  KATA_TRY(send_with_fds(fd.get(), encode_command(command) + "\n", fds).wrap("send to the sandbox monitor"));
   auto line = KATA_TRY(read_line(fd.get(), timeout).wrap("sandbox monitor reply"));
   return decode_reply_value(line);
 }

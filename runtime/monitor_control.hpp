@@ -11,6 +11,12 @@
 //   {"op":"exec","process":{...},"terminal":bool} with fds (SCM_RIGHTS):
 //                                           -> {"ok":true,"exec_id":"...","pid":N},
 //        then {"type":"exit","status":N} when the process exits
+//   {"op":"create_member","id":"...","spec":{...},"terminal":bool,"join":["ipc",...]}
+//        with fds: the member's control socket (listening), its stand-in's
+//        end of their socketpair, then its stdio (1: terminal, 2: the
+//        caller's terminal in and out, 3: stdin, stdout, stderr)
+//                                           -> {"ok":true,"pid":N}  (sandbox's socket only)
+//   {"op":"remove"}                         -> {"ok":true}  (a member's socket: it leaves the VM)
 //   {"op":"subscribe"}                      -> {"ok":true}, then event lines:
 //        {"type":"oom"}                        the OOM killer acted in the container
 //        {"type":"exit","status":N}            the container exited; the monitor then closes
@@ -82,9 +88,26 @@ struct ExecCommand {
   bool terminal = false;
   bool operator==(const ExecCommand&) const = default;
 };
+/// Create a pod member in the sandbox's VM (pod_member.hpp). Its fds travel
+/// with the command: the member's listening control socket, the monitor's
+/// end of the socketpair with its stand-in, then its stdio.
+struct CreateMemberCommand {
+  std::string id;
+  nlohmann::json spec = nlohmann::json::object();  ///< rewritten to guest paths
+  bool terminal = false;
+  /// Namespaces ("ipc", "uts", "pid") the member shares with the sandbox
+  /// container: the guest spec then names the sandbox init's.
+  std::vector<std::string> join;
+  bool operator==(const CreateMemberCommand&) const = default;
+};
+/// Remove a pod member from the VM (its processes are killed first).
+struct RemoveCommand {
+  bool operator==(const RemoveCommand&) const = default;
+};
 /// One command to the monitor.
 using MonitorCommand = std::variant<StartCommand, KillCommand, PsCommand, PauseCommand, ResumeCommand,
-                                    UpdateCommand, StatsCommand, SubscribeCommand, ExecCommand>;
+                                    UpdateCommand, StatsCommand, SubscribeCommand, ExecCommand,
+                                    CreateMemberCommand, RemoveCommand>;
 
 /// Event of a subscription: the OOM killer acted in the container.
 struct OomEvent {
@@ -134,6 +157,9 @@ Result<MonitorEvent> decode_event(std::string_view line);
 /// `timeout` for its reply; returns the whole reply object.
 Result<nlohmann::json> send_monitor_request(const std::string& socket_path, const MonitorCommand& command,
                                             std::chrono::milliseconds timeout);
+/// send_monitor_request with `fds` passed along (SCM_RIGHTS).
+Result<nlohmann::json> send_monitor_request(const std::string& socket_path, const MonitorCommand& command,
+                                            std::span<const int> fds, std::chrono::milliseconds timeout);
 /// send_monitor_request for commands whose reply carries nothing.
 Result<void> send_monitor_command(const std::string& socket_path, const MonitorCommand& command,
                                   std::chrono::milliseconds timeout);

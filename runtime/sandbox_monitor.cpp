@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -21,6 +22,7 @@
 #include "hypervisor/qemu/qemu_vm.hpp"
 #include "common/fd_passing.hpp"
 #include "runtime/monitor_control.hpp"
+#include "runtime/pod_member.hpp"
 #include "runtime/terminal.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/vm_config.hpp"
@@ -84,12 +86,12 @@ bool send_line(int fd, const std::string& text) {
 
 // Records the exit status under the container's lock. A container being
 // deleted right now (lock busy, dir gone) needs no record.
-void record_exit(const MonitorParams& params, int status) {
-  auto store = StateStore::open(params.state_root);
+void record_exit(const std::string& state_root, const std::string& id, int status) {
+  auto store = StateStore::open(state_root);
   if (!store) return log_line("record exit: " + store.error().message);
-  auto lock = store->lock(params.id, 10s);
+  auto lock = store->lock(id, 10s);
   if (!lock) return log_line("record exit: " + lock.error().message);
-  auto record = store->load(params.id);
+  auto record = store->load(id);
   if (!record) return log_line("record exit: " + record.error().message);
   record->exit_status = status;
   record->status = oci::Status::stopped;
@@ -98,7 +100,11 @@ void record_exit(const MonitorParams& params, int status) {
 
 class Monitor {
  public:
-  explicit Monitor(const MonitorParams& params) : params_(params) {}
+  explicit Monitor(const MonitorParams& params) : params_(params) {
+    auto& sandbox = containers_[params.id];
+    sandbox.id = params.id;
+    sandbox.stand_in = UniqueFd(params.stand_in_fd);
+  }
 
   // Everything up to the report; the error names the failing step.
   Result<std::vector<BootPhase>> bring_up(bool with_stdin) {
@@ -131,91 +137,196 @@ class Monitor {
     phase("agent_ready");
     // network: before the container exists, so it starts with its interfaces up
     KATA_TRY(agent_->configure_network(params_.network.request, rpc_timeout).wrap("configure the guest network"));
-    streams_ = KATA_TRY(agent_->allocate_stdio(with_stdin, params_.terminal));
-    KATA_TRY(agent_->create_container(params_.id, params_.guest_spec, streams_, params_.terminal, rpc_timeout)
-                 .wrap("create the container in the VM"));
+    auto& sandbox = sandbox_container();
+    sandbox.streams = KATA_TRY(agent_->allocate_stdio(with_stdin, params_.terminal));
+    sandbox.guest_pid = KATA_TRY(
+        agent_->create_container(params_.id, params_.guest_spec, sandbox.streams, params_.terminal, rpc_timeout)
+            .wrap("create the container in the VM"));
     phase("container_created");
-    listener_ = KATA_TRY(listen_unix_socket(dir + "/" + monitor_socket_name).wrap("monitor socket"));
-    int flags = ::fcntl(listener_.get(), F_GETFL);
-    if (flags < 0 || ::fcntl(listener_.get(), F_SETFL, flags | O_NONBLOCK) < 0)
-      return sys_error(errno, "monitor socket: set O_NONBLOCK");
+    sandbox.listener = KATA_TRY(listen_unix_socket(dir + "/" + monitor_socket_name).wrap("monitor socket"));
+    KATA_TRY(set_nonblocking(sandbox.listener.get()).wrap("monitor socket"));
     return timings_;
   }
 
-  // The loop: relays, commands, signals and events until the container
-  // exits; its status.
-  int supervise(const agent_client::HostStdio& init_fds, int init_tty, int wake_fd, int stand_in_fd) {
-    auto relay = agent_->attach_relay(params_.id, "", streams_, init_fds);
+  // The loop: relays, commands, signals and events until the sandbox's
+  // container has exited (and with it, the pod's members); its status.
+  int supervise(const agent_client::HostStdio& init_fds, int init_tty, int wake_fd) {
+    auto& sandbox = sandbox_container();
+    auto relay = agent_->attach_relay(params_.id, "", sandbox.streams, init_fds);
     if (!relay) {
       log_line("relay the container's stdio: " + relay.error().message);
       return lost_status;
     }
-    init_relay_ = *relay;
-    if (init_tty >= 0) ttys_.push_back({"", init_tty, {}});
-    std::optional<int> init_status;
+    sandbox.init_relay = *relay;
+    if (init_tty >= 0) ttys_.push_back({params_.id, "", init_tty, {}});
     std::optional<Clock::time_point> linger_until;
     while (true) {
-      std::vector<pollfd> extra{{wake_fd, POLLIN, 0}, {listener_.get(), POLLIN, 0}, {stand_in_fd, POLLIN, 0}};
+      // Which container each polled fd belongs to; listeners first.
+      std::vector<pollfd> extra{{wake_fd, POLLIN, 0}};
+      std::vector<std::pair<std::string, bool>> owners;  // (container, is listener)
+      for (const auto& [id, container] : containers_) {
+        if (container.listener) {
+          extra.push_back({container.listener.get(), POLLIN, 0});
+          owners.emplace_back(id, true);
+        }
+        if (container.stand_in && !container.status) {
+          extra.push_back({container.stand_in.get(), POLLIN, 0});
+          owners.emplace_back(id, false);
+        }
+      }
       agent_client::AgentClient::Timeout wait;
-      if (!ttys_.empty()) wait = window_poll;
-      if (linger_until) wait = window_poll;
+      if (!ttys_.empty() || linger_until) wait = window_poll;
       if (auto pumped = agent_->pump(wait, &extra); !pumped) {
         log_line("agent connection: " + pumped.error().message);
         return lost_status;
       }
       if ((extra[0].revents & POLLIN) && !handle_signals(wake_fd)) return lost_status;
-      if (extra[1].revents & POLLIN) serve_commands();
-      if (extra[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-        if (!relay_stand_in_signals(stand_in_fd)) stand_in_fd = -1;  // poll skips it from now on
+      for (std::size_t i = 0; i < owners.size(); ++i) {
+        if (!(extra[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        auto it = containers_.find(owners[i].first);
+        if (it == containers_.end()) continue;  // removed by an earlier command
+        if (owners[i].second) {
+          serve_commands(it->first);
+        } else if (!relay_stand_in_signals(it->second)) {
+          it->second.stand_in.reset();  // poll skips it from now on
+        }
       }
       for (const auto& finished : agent_->take_finished_relays()) {
-        if (finished.id == init_relay_) {
-          init_status = finished.status;
+        auto owner = std::find_if(containers_.begin(), containers_.end(),
+                                  [&](const auto& entry) { return entry.second.init_relay == finished.id; });
+        if (owner != containers_.end()) {
+          owner->second.status = finished.status;
         } else {
           finish_exec(finished);
         }
       }
       deliver_events();
       sync_window_sizes();
-      if (init_status) {
-        // Exec'd processes die with init (one pid namespace); give their
+      for (auto& [id, container] : containers_) {
+        if (id != params_.id && container.status && !container.finished) finish_container(container, true);
+      }
+      if (sandbox.status) {
+        // The pod ends with its sandbox: members still running are killed.
+        // Exec'd processes die with their container's init; give their
         // exit events a moment to arrive so their callers learn a status.
-        if (!linger_until) linger_until = Clock::now() + exec_linger;
-        if (execs_.empty() || Clock::now() >= *linger_until) break;
+        if (!linger_until) {
+          linger_until = Clock::now() + exec_linger;
+          for (auto& [id, container] : containers_) {
+            if (!container.status) forward_signal(id, SIGKILL, true);
+          }
+        }
+        bool members_done = std::all_of(containers_.begin(), containers_.end(),
+                                        [](const auto& entry) { return entry.second.status.has_value(); });
+        if ((execs_.empty() && members_done) || Clock::now() >= *linger_until) break;
       }
     }
-    for (auto& [id, exec] : execs_) send_line(exec.connection.get(), encode_event(ExitEvent{lost_status}));
+    for (auto& [relay_id, exec] : execs_) send_line(exec.connection.get(), encode_event(ExitEvent{lost_status}));
     execs_.clear();
-    for (const auto& subscriber : subscribers_) send_line(subscriber.get(), encode_event(ExitEvent{*init_status}));
-    subscribers_.clear();
-    return *init_status;
+    return *sandbox.status;
+  }
+
+  // Records the exit of every container not yet finished (`status` for
+  // the sandbox, lost_status for a member that did not report one).
+  void record_exits(int status) {
+    for (auto& [id, container] : containers_) {
+      if (container.finished) continue;
+      if (id == params_.id) {
+        container.status = status;
+      } else if (!container.status) {
+        container.status = lost_status;
+      }
+      finish_container(container, false);
+    }
+  }
+
+  // Hands each stand-in still waiting its container's status: engines take
+  // that as the container's exit.
+  void release_stand_ins() {
+    for (auto& [id, container] : containers_) tell_stand_in(container);
+  }
+
+  // Asks the agent to end every process and flush the guest's writes to
+  // the share; the guest powers off after answering.
+  void end_guest() {
+    if (agent_) (void)agent_->destroy_sandbox(5s);
+    agent_.reset();
+  }
+
+  // Waits for QEMU to exit (asking it to quit after the grace), then virtiofsd.
+  void stop_vm() {
+    if (vm_) (void)vm_->stop(3s);
+    vm_.reset();
   }
 
   void shut_down() {
-    if (agent_) (void)agent_->destroy_sandbox(5s);
-    agent_.reset();
-    if (vm_) (void)vm_->stop(3s);
-    vm_.reset();
+    end_guest();
+    stop_vm();
   }
 
  private:
   using AgentClientResult = Result<agent_client::AgentClient>;
   using RelayId = agent_client::AgentClient::RelayId;
 
+  // One container in the VM: the sandbox's own, or a pod member's.
+  struct GuestContainer {
+    std::string id;
+    UniqueFd listener;  // its monitor.sock, accepting commands
+    UniqueFd stand_in;  // the monitor's end of the socketpair; closed once told or gone
+    std::vector<UniqueFd> stdio;  // a member's stdio, held while it runs
+    agent_client::StdioStreams streams;
+    RelayId init_relay = 0;
+    std::int64_t guest_pid = 0;
+    bool started = false;
+    std::optional<int> status;  // init's exit status, once known
+    bool finished = false;      // exit recorded and subscribers told
+    std::vector<UniqueFd> subscribers;
+  };
   // A process started by `kata exec`, relayed until it exits.
   struct ExecSession {
+    std::string container;
     std::string exec_id;
     UniqueFd connection;         // gets the exit event
     std::vector<UniqueFd> fds;   // its stdio, owned until it exits
   };
   // A terminal whose window size is followed.
   struct TtyWatch {
+    std::string container;
     std::string exec_id;  // empty: init
     int fd;
     WindowSize last;
   };
 
-  // Forwards signals to init; false when SIGCHLD says QEMU or virtiofsd died.
+  GuestContainer& sandbox_container() { return containers_.at(params_.id); }
+
+  static Result<void> set_nonblocking(int fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return sys_error(errno, "set O_NONBLOCK");
+    return ok();
+  }
+
+  // The container's exit, once: recorded in its state (unless its delete
+  // is under way and holds the lock), told to its subscribers, and, with
+  // `tell`, to its stand-in.
+  void finish_container(GuestContainer& container, bool tell, bool record = true) {
+    int status = container.status.value_or(lost_status);
+    if (record) record_exit(params_.state_root, container.id, status);
+    for (const auto& subscriber : container.subscribers) send_line(subscriber.get(), encode_event(ExitEvent{status}));
+    container.subscribers.clear();
+    std::erase_if(ttys_, [&](const TtyWatch& watch) { return watch.container == container.id && watch.exec_id.empty(); });
+    container.stdio.clear();
+    container.finished = true;
+    if (tell) tell_stand_in(container);
+  }
+
+  static void tell_stand_in(GuestContainer& container) {
+    if (!container.stand_in) return;
+    auto byte = static_cast<unsigned char>(container.status.value_or(lost_status) & 0xff);
+    (void)::send(container.stand_in.get(), &byte, 1, MSG_NOSIGNAL);
+    container.stand_in.reset();
+  }
+
+  // Forwards signals to the sandbox's init; false when SIGCHLD says QEMU or
+  // virtiofsd died.
   bool handle_signals(int wake_fd) {
     unsigned char bytes[64];
     ssize_t got;
@@ -230,38 +341,40 @@ class Monitor {
           }
           continue;
         }
-        forward_signal(signal);
+        forward_signal(params_.id, signal);
       }
     }
     return true;
   }
 
-  void forward_signal(int signal, bool all = false) {
-    if (auto sent = agent_->signal_process(params_.id, "", signal, all, rpc_timeout); !sent)
-      log_line("forward signal " + std::to_string(signal) + ": " + sent.error().message);
+  void forward_signal(const std::string& id, int signal, bool all = false) {
+    if (auto sent = agent_->signal_process(id, "", signal, all, rpc_timeout); !sent)
+      log_line("forward signal " + std::to_string(signal) + " to " + id + ": " + sent.error().message);
   }
 
-  // Forwards the signals the stand-in got; false once it is gone. A stand-in
-  // that vanishes was SIGKILLed (it exits on its own only after the
-  // container): so is the container, as runc's init would be.
-  bool relay_stand_in_signals(int stand_in_fd) {
+  // Forwards the signals the container's stand-in got; false once it is
+  // gone. A stand-in that vanishes was SIGKILLed (it exits on its own only
+  // after the container): so is the container, as runc's init would be.
+  bool relay_stand_in_signals(GuestContainer& container) {
     unsigned char bytes[64];
     while (true) {
-      ssize_t got = ::recv(stand_in_fd, bytes, sizeof bytes, MSG_DONTWAIT);
+      ssize_t got = ::recv(container.stand_in.get(), bytes, sizeof bytes, MSG_DONTWAIT);
       if (got > 0) {
-        for (ssize_t i = 0; i < got; ++i) forward_signal(bytes[i]);
+        for (ssize_t i = 0; i < got; ++i) forward_signal(container.id, bytes[i]);
         continue;
       }
       if (got < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-      log_line("the container's stand-in is gone: killing the container");
-      forward_signal(SIGKILL, true);
+      log_line("the stand-in of " + container.id + " is gone: killing the container");
+      forward_signal(container.id, SIGKILL, true);
       return false;
     }
   }
 
-  void serve_commands() {
+  void serve_commands(const std::string& id) {
     while (true) {
-      int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      auto it = containers_.find(id);
+      if (it == containers_.end() || !it->second.listener) return;  // removed meanwhile
+      int fd = ::accept4(it->second.listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN: nobody waiting
       UniqueFd connection(fd);
       auto received = receive_line_with_fds(connection.get(), 2s);
@@ -272,30 +385,39 @@ class Monitor {
         continue;
       }
       if (std::holds_alternative<SubscribeCommand>(*command)) {
-        if (send_line(connection.get(), encode_reply(ok()))) subscribers_.push_back(std::move(connection));
+        if (send_line(connection.get(), encode_reply(ok()))) it->second.subscribers.push_back(std::move(connection));
         continue;
       }
       if (const auto* exec = std::get_if<ExecCommand>(&*command)) {
-        start_exec(*exec, std::move(connection), std::move(received->fds));
+        start_exec(id, *exec, std::move(connection), std::move(received->fds));
         continue;
       }
-      auto reply = execute(*command);
+      Result<json> reply = make_error(ErrorKind::internal, "monitor: command not handled");
+      if (const auto* member = std::get_if<CreateMemberCommand>(&*command)) {
+        reply = id == params_.id ? create_member(*member, std::move(received->fds))
+                                 : make_error(ErrorKind::invalid_argument, "create_member: {} is not the pod's sandbox", id);
+      } else if (std::holds_alternative<RemoveCommand>(*command)) {
+        reply = remove_member(id);
+      } else {
+        reply = execute(id, *command);
+      }
       send_line(connection.get(), reply ? encode_reply_value(*reply) : encode_reply(std::move(reply).error()));
     }
   }
 
   // The reply's fields for a command answered at once.
-  Result<nlohmann::json> execute(const MonitorCommand& command) {
-    const std::string& id = params_.id;
+  Result<nlohmann::json> execute(const std::string& id, const MonitorCommand& command) {
+    auto& container = containers_.at(id);
     json none = json::object();
     if (const auto* kill = std::get_if<KillCommand>(&command)) {
       KATA_TRY(agent_->signal_process(id, kill->exec_id, kill->signal, kill->all, rpc_timeout));
       return none;
     }
     if (std::holds_alternative<StartCommand>(command)) {
-      if (started_) return make_error(ErrorKind::wrong_state, "cannot start a container that has already started");
+      if (container.started)
+        return make_error(ErrorKind::wrong_state, "cannot start a container that has already started");
       KATA_TRY(agent_->start_container(id, rpc_timeout));
-      started_ = true;
+      container.started = true;
       return none;
     }
     if (std::holds_alternative<PsCommand>(command)) {
@@ -321,20 +443,90 @@ class Monitor {
     return make_error(ErrorKind::internal, "monitor: command not handled");
   }
 
-  void start_exec(const ExecCommand& command, UniqueFd connection, std::vector<UniqueFd> fds) {
+  // A pod member joins the VM: created through the agent at its start
+  // barrier, its stdio relayed from the fds that came with the command.
+  Result<json> create_member(const CreateMemberCommand& command, std::vector<UniqueFd> fds) {
+    if (containers_.contains(command.id))
+      return make_error(ErrorKind::already_exists, "container {} is already in the pod's VM", command.id);
+    if (sandbox_container().status)
+      return make_error(ErrorKind::wrong_state, "pod sandbox {} has exited", params_.id);
+    // fds: listener, stand-in, then 1 (terminal), 2 (caller's terminal in/out) or 3 (stdio)
+    std::size_t stdio_count = fds.size() < 2 ? 0 : fds.size() - 2;
+    bool fits = command.terminal ? (stdio_count == 1 || stdio_count == 2) : stdio_count == 3;
+    if (!fits)
+      return make_error(ErrorKind::invalid_argument, "create_member: {} stdio fds do not fit terminal={}", stdio_count,
+                        command.terminal);
+    GuestContainer member;
+    member.id = command.id;
+    member.listener = std::move(fds[0]);
+    member.stand_in = std::move(fds[1]);
+    KATA_TRY(set_nonblocking(member.listener.get()).wrap("member control socket"));
+    for (std::size_t i = 2; i < fds.size(); ++i) member.stdio.push_back(std::move(fds[i]));
+    auto spec = command.spec;
+    join_sandbox_namespaces(spec, sandbox_container().guest_pid, command.join);
+    member.streams = KATA_TRY(agent_->allocate_stdio(true, command.terminal));
+    member.guest_pid = KATA_TRY(agent_->create_container(command.id, spec, member.streams, command.terminal, rpc_timeout));
+    const auto& io = member.stdio;
+    agent_client::HostStdio host = !command.terminal ? agent_client::HostStdio{io[0].get(), io[1].get(), io[2].get()}
+                                   : io.size() == 1  ? agent_client::HostStdio{io[0].get(), io[0].get(), -1}
+                                                     : agent_client::HostStdio{io[0].get(), io[1].get(), -1};
+    auto relay = agent_->attach_relay(command.id, "", member.streams, host);
+    if (!relay) {
+      (void)agent_->remove_container(command.id, rpc_timeout);
+      return std::move(relay).error().wrap("relay the member's stdio");
+    }
+    member.init_relay = *relay;
+    if (command.terminal) {
+      int tty = io.size() == 1 || !::isatty(io[1].get()) ? io[0].get() : io[1].get();
+      ttys_.push_back({command.id, "", tty, {}});
+    }
+    auto pid = member.guest_pid;
+    containers_.emplace(command.id, std::move(member));
+    log_line("pod member " + command.id + " created");
+    return json{{"pid", pid}};
+  }
+
+  // A member leaves the VM (its `kata delete`, which holds its lock: the
+  // exit is not recorded here, the record goes anyway).
+  Result<json> remove_member(const std::string& id) {
+    if (id == params_.id)
+      return make_error(ErrorKind::invalid_argument, "remove: {} is the pod's sandbox; it leaves with its VM", id);
+    auto& member = containers_.at(id);
+    KATA_TRY(agent_->remove_container(id, rpc_timeout).wrap("remove the container from the VM"));
+    if (!member.status) {
+      agent_->detach_relay(member.init_relay);
+      member.status = 128 + SIGKILL;
+    }
+    if (!member.finished) finish_container(member, true, false);
+    for (auto it = execs_.begin(); it != execs_.end();) {
+      if (it->second.container != id) {
+        ++it;
+        continue;
+      }
+      send_line(it->second.connection.get(), encode_event(ExitEvent{lost_status}));
+      agent_->detach_relay(it->first);
+      it = execs_.erase(it);
+    }
+    std::erase_if(ttys_, [&](const TtyWatch& watch) { return watch.container == id; });
+    containers_.erase(id);
+    log_line("pod member " + id + " removed");
+    return json::object();
+  }
+
+  void start_exec(const std::string& id, const ExecCommand& command, UniqueFd connection, std::vector<UniqueFd> fds) {
     auto started = [&]() -> Result<json> {
       std::size_t expected = command.terminal ? 1 : 3;
       if (fds.size() != expected)
         return make_error(ErrorKind::invalid_argument, "exec: expected {} stdio fds, got {}", expected, fds.size());
       std::string exec_id = "exec-" + std::to_string(++exec_count_);
       auto streams = KATA_TRY(agent_->allocate_stdio(true, command.terminal));
-      auto pid = KATA_TRY(agent_->exec_process(params_.id, exec_id, command.process, streams, rpc_timeout));
+      auto pid = KATA_TRY(agent_->exec_process(id, exec_id, command.process, streams, rpc_timeout));
       agent_client::HostStdio host = command.terminal
                                          ? agent_client::HostStdio{fds[0].get(), fds[0].get(), -1}
                                          : agent_client::HostStdio{fds[0].get(), fds[1].get(), fds[2].get()};
-      auto relay = KATA_TRY(agent_->attach_relay(params_.id, exec_id, streams, host));
-      if (command.terminal) ttys_.push_back({exec_id, fds[0].get(), {}});
-      execs_.emplace(relay, ExecSession{exec_id, UniqueFd(), std::move(fds)});
+      auto relay = KATA_TRY(agent_->attach_relay(id, exec_id, streams, host));
+      if (command.terminal) ttys_.push_back({id, exec_id, fds[0].get(), {}});
+      execs_.emplace(relay, ExecSession{id, exec_id, UniqueFd(), std::move(fds)});
       started_relay_ = relay;
       return json{{"exec_id", exec_id}, {"pid", pid}};
     }();
@@ -350,17 +542,23 @@ class Monitor {
     auto it = execs_.find(finished.id);
     if (it == execs_.end()) return;
     send_line(it->second.connection.get(), encode_event(ExitEvent{finished.status}));
-    std::erase_if(ttys_, [&](const TtyWatch& watch) { return watch.exec_id == it->second.exec_id; });
+    std::erase_if(ttys_, [&](const TtyWatch& watch) {
+      return watch.container == it->second.container && watch.exec_id == it->second.exec_id;
+    });
     execs_.erase(it);
   }
 
-  // OOM events go to every subscriber; exits are the relays' business.
+  // OOM events go to the container's subscribers; exits are the relays' business.
   void deliver_events() {
     while (true) {
       auto event = agent_->next_event(0ms);
       if (!event || !*event) return;
-      if (!std::holds_alternative<agent_client::Oom>(**event)) continue;
-      std::erase_if(subscribers_, [](const UniqueFd& fd) { return !send_line(fd.get(), encode_event(OomEvent{})); });
+      const auto* oom = std::get_if<agent_client::Oom>(&**event);
+      if (!oom) continue;
+      auto it = containers_.find(oom->container_id);
+      if (it == containers_.end()) continue;
+      std::erase_if(it->second.subscribers,
+                    [](const UniqueFd& fd) { return !send_line(fd.get(), encode_event(OomEvent{})); });
     }
   }
 
@@ -369,7 +567,8 @@ class Monitor {
       auto size = window_size(watch.fd);
       if (!size || size->rows == 0 || size->cols == 0 || *size == watch.last) continue;
       watch.last = *size;
-      if (auto resized = agent_->resize_tty(params_.id, watch.exec_id, size->rows, size->cols, rpc_timeout); !resized)
+      if (auto resized = agent_->resize_tty(watch.container, watch.exec_id, size->rows, size->cols, rpc_timeout);
+          !resized)
         log_line("resize terminal: " + resized.error().message);
     }
   }
@@ -378,15 +577,11 @@ class Monitor {
   std::vector<BootPhase> timings_;
   std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
   std::optional<agent_client::AgentClient> agent_;
-  agent_client::StdioStreams streams_;
-  UniqueFd listener_;
-  bool started_ = false;
-  RelayId init_relay_ = 0;
+  std::map<std::string, GuestContainer> containers_;  // the sandbox's own, then members
   RelayId started_relay_ = 0;
   unsigned exec_count_ = 0;
   std::map<RelayId, ExecSession> execs_;
   std::vector<TtyWatch> ttys_;
-  std::vector<UniqueFd> subscribers_;
 };
 
 int monitor_main(const MonitorParams& params) {
@@ -395,11 +590,11 @@ int monitor_main(const MonitorParams& params) {
   UniqueFd out(dup_high(1));
   UniqueFd err(dup_high(2));
   UniqueFd terminal(params.terminal_fd);
-  UniqueFd stand_in(params.stand_in_fd);
   auto send_report = [&](const Result<std::vector<BootPhase>>& outcome) {
     (void)write_all(report.get(), encode_monitor_report(outcome) + "\n");
     report.reset();
   };
+  Monitor monitor(params);  // owns the stand-in's socket from here on
   if (auto redirected = redirect_standard_fds(params.dir); !redirected) {
     send_report(std::move(redirected).error().wrap("sandbox monitor"));
     return 1;
@@ -437,7 +632,6 @@ int monitor_main(const MonitorParams& params) {
       init_tty = ::isatty(out.get()) ? out.get() : in.get();
     }
   }
-  Monitor monitor(params);
   auto outcome = monitor.bring_up(init_fds.stdin_fd >= 0);
   if (!outcome) {
     // Stop the VM before reporting, so create's rollback finds nothing running.
@@ -447,17 +641,19 @@ int monitor_main(const MonitorParams& params) {
     return 1;
   }
   send_report(outcome);
-  int status = monitor.supervise(init_fds, init_tty, wake_read.get(), stand_in.get());
+  int status = monitor.supervise(init_fds, init_tty, wake_read.get());
   in.reset();
   out.reset();
   err.reset();
   terminal.reset();
-  record_exit(params, status);
-  monitor.shut_down();
-  // Last: engines take the stand-in's exit for the container's, so the VM
-  // is down (and its share free to unmount) by the time they see it.
-  auto byte = static_cast<unsigned char>(status & 0xff);
-  (void)::send(stand_in.get(), &byte, 1, MSG_NOSIGNAL);
+  monitor.record_exits(status);
+  // Engines take a stand-in's exit for its container's and may delete at
+  // once, killing what is left: so they wait only until the guest has
+  // flushed what the containers wrote, not for QEMU's exit, which takes
+  // seconds under TCG and would outlast `podman stop`'s wait after SIGKILL.
+  monitor.end_guest();
+  monitor.release_stand_ins();
+  monitor.stop_vm();
   return status;
 }
 

@@ -10,9 +10,14 @@
 // every exec'd process (fds handed over by `kata exec`), serves monitor.sock
 // (start, kill, exec, ps, pause, resume, update, stats, subscribe), forwards
 // the signals the stand-in (or the monitor itself) gets to the container,
-// follows terminal window sizes and notices a dead QEMU or virtiofsd. Then
-// it records the exit status, stops the VM and hands the status to the
-// stand-in, which exits with it.
+// follows terminal window sizes and notices a dead QEMU or virtiofsd. It
+// also serves the pod's members (create_member.hpp): each comes with a
+// control socket of its own, its stdio and its stand-in's socket, and is
+// one more container in the same VM with the same services. A member's
+// exit is recorded and handed to its stand-in at once; the sandbox's ends
+// the pod (members still running are killed). Then it records the exit
+// statuses, has the guest flush and stop, hands each stand-in its status
+// and waits for QEMU to exit.
 
 #include <string>
 #include <vector>

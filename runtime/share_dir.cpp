@@ -1,5 +1,6 @@
 #include "runtime/share_dir.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include "common/fs.hpp"
+#include "common/unique_fd.hpp"
 
 namespace kata::runtime {
 
@@ -72,6 +74,14 @@ std::vector<std::string> mount_points_below(std::string_view mountinfo, const st
   return points;
 }
 
+Result<void> make_share_mount(const std::string& share_dir) {
+  if (::mount(share_dir.c_str(), share_dir.c_str(), nullptr, MS_BIND, nullptr) < 0)
+    return sys_error(errno, "bind {} on itself", share_dir);
+  if (::mount(nullptr, share_dir.c_str(), nullptr, MS_SHARED, nullptr) < 0)
+    return sys_error(errno, "make {} a shared mount", share_dir);
+  return ok();
+}
+
 Result<void> unmount_below(const std::string& dir) {
   // A mount stacked several times shows up once per layer; repeat until none is left.
   for (int round = 0; round < 16; ++round) {
@@ -84,6 +94,60 @@ Result<void> unmount_below(const std::string& dir) {
     }
   }
   return make_error(ErrorKind::system, "mounts below {} remain after repeated unmounting", dir);
+}
+
+}  // namespace kata::runtime
+
+namespace kata::runtime {
+
+namespace {
+
+// Removes `name` in `dir_fd` if it is what bind_share_mounts made: an empty
+// file, or a directory holding only such entries. Anything else (data, a
+// mount still attached) stops the removal with an error: nothing is lost.
+Result<void> remove_made_entry(int dir_fd, const std::string& name, const std::string& display, int depth) {
+  struct stat info {};
+  if (::fstatat(dir_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return ok();
+    return sys_error(errno, "stat {}", display);
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    if (!S_ISREG(info.st_mode) || info.st_size != 0)
+      return make_error(ErrorKind::system, "remove {}: not an empty mount point", display);
+    if (::unlinkat(dir_fd, name.c_str(), 0) < 0 && errno != ENOENT) return sys_error(errno, "unlink {}", display);
+    return ok();
+  }
+  if (depth > 16) return make_error(ErrorKind::system, "remove {}: too deep", display);
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_error(errno, "open {}", display);
+  std::vector<std::string> names;
+  {
+    UniqueFd listing(::dup(fd.get()));
+    DIR* stream = listing ? ::fdopendir(listing.get()) : nullptr;
+    if (!stream) return sys_error(errno, "list {}", display);
+    (void)listing.release();
+    while (auto* entry = ::readdir(stream)) {
+      std::string child = entry->d_name;
+      if (child != "." && child != "..") names.push_back(child);
+    }
+    ::closedir(stream);
+  }
+  for (const auto& child : names) KATA_TRY(remove_made_entry(fd.get(), child, display + "/" + child, depth + 1));
+  if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) return sys_error(errno, "rmdir {}", display);
+  return ok();
+}
+
+}  // namespace
+
+Result<void> remove_share_entry(const std::string& share_dir, const std::string& id) {
+  std::string entry = share_dir + "/" + id;
+  KATA_TRY(unmount_below(entry));
+  UniqueFd share(::open(share_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!share) {
+    if (errno == ENOENT) return ok();  // the sandbox is gone, and its share with it
+    return sys_error(errno, "open {}", share_dir);
+  }
+  return remove_made_entry(share.get(), id, entry, 0);
 }
 
 }  // namespace kata::runtime

@@ -17,6 +17,12 @@
 
 namespace kata::runtime {
 
+/// Makes the (existing, empty) share dir a mount of its own with shared
+/// propagation, so mounts made below it later (a pod member's rootfs) reach
+/// virtiofsd's mount namespace (a slave copy made when it starts) whatever
+/// the propagation of the mount holding the state root.
+Result<void> make_share_mount(const std::string& share_dir);
+
 /// Bind-mounts (recursively) each mount's source onto `<share_dir>/<target>`,
 /// creating the target as a directory, or as an empty file for a file source.
 /// On failure the mounts made so far stay; call unmount_below().
@@ -28,5 +34,10 @@ std::vector<std::string> mount_points_below(std::string_view mountinfo, const st
 
 /// Unmounts (lazily, MNT_DETACH) every mount point at or below `dir`.
 Result<void> unmount_below(const std::string& dir);
+
+/// Unmounts `<share_dir>/<id>` (a pod member's entries in its sandbox's
+/// share) and removes it, refusing to delete anything bind_share_mounts
+/// did not make (a non-empty file stops it).
+Result<void> remove_share_entry(const std::string& share_dir, const std::string& id);
 
 }  // namespace kata::runtime

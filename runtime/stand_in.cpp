@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,6 +55,10 @@ Result<void> become_stand_in(const StandInParams& params) {
   ::prctl(PR_SET_NAME, "kata-container");
   if (params.netns_fd >= 0 && ::setns(params.netns_fd, CLONE_NEWNET) < 0)
     return sys_error(errno, "enter the container's network namespace");
+  if (params.ipc_fd >= 0 && ::setns(params.ipc_fd, CLONE_NEWIPC) < 0)
+    return sys_error(errno, "enter the pod's IPC namespace");
+  if (params.uts_fd >= 0 && ::setns(params.uts_fd, CLONE_NEWUTS) < 0)
+    return sys_error(errno, "enter the pod's UTS namespace");
   if (params.hostname && ::sethostname(params.hostname->data(), params.hostname->size()) < 0)
     return sys_error(errno, "set the hostname {}", *params.hostname);
   if (params.domainname && ::setdomainname(params.domainname->data(), params.domainname->size()) < 0)
@@ -68,11 +75,12 @@ Result<void> become_stand_in(const StandInParams& params) {
 }
 
 [[noreturn]] void run_stand_in(const StandInParams& params, int report_fd) {
-  close_all_but({params.monitor_fd, report_fd, params.netns_fd});
+  close_all_but({params.monitor_fd, report_fd, params.netns_fd, params.ipc_fd, params.uts_fd});
   auto ready = become_stand_in(params);
   (void)write_all(report_fd, encode_reply(ready) + "\n");
   ::close(report_fd);
-  if (params.netns_fd >= 0) ::close(params.netns_fd);
+  for (int fd : {params.netns_fd, params.ipc_fd, params.uts_fd})
+    if (fd >= 0) ::close(fd);
   if (!ready) ::_exit(1);
 
   monitor_socket = params.monitor_fd;
@@ -93,6 +101,28 @@ Result<void> become_stand_in(const StandInParams& params) {
 }
 
 }  // namespace
+
+Result<UniqueFd> namespace_to_join(const oci::Spec& spec, const std::string& type) {
+  if (!spec.linux_config || !spec.linux_config->namespaces) return UniqueFd();
+  const auto& namespaces = *spec.linux_config->namespaces;
+  for (std::size_t i = 0; i < namespaces.size(); ++i) {
+    const auto& entry = namespaces[i];
+    if (entry.type != type || !entry.path || entry.path->empty()) continue;
+    UniqueFd fd(::open(entry.path->c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return sys_error(errno, "linux.namespaces[{}]: open {}", i, *entry.path);
+    int flag = type == "ipc" ? CLONE_NEWIPC : CLONE_NEWUTS;
+    if (::ioctl(fd.get(), NS_GET_NSTYPE) != flag)
+      return make_error(ErrorKind::invalid_argument, "linux.namespaces[{}].path {}: not a {} namespace", i,
+                        *entry.path, type);
+    struct stat named {}, own {};
+    std::string own_path = "/proc/self/ns/" + type;
+    if (::fstat(fd.get(), &named) < 0 || ::stat(own_path.c_str(), &own) < 0)
+      return sys_error(errno, "linux.namespaces[{}]: stat", i);
+    if (named.st_dev == own.st_dev && named.st_ino == own.st_ino) return UniqueFd();
+    return fd;
+  }
+  return UniqueFd();
+}
 
 Result<ChildProcess> spawn_stand_in(const StandInParams& params) {
   int report_pipe[2];

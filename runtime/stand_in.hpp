@@ -10,7 +10,7 @@
 // (container_view.hpp), the container's network namespace (the engine's,
 // whose interfaces tcfilter carries into the VM; a new one when the spec
 // names none), and UTS and IPC namespaces of its own with the spec's
-// hostname.
+// hostname, or the ones its spec names (a pod's, see namespace_to_join).
 //
 // Decision: the stand-in and the sandbox monitor are two processes. The
 // monitor must see the host (QEMU, virtiofsd, the state dir, the share's
@@ -21,7 +21,7 @@
 // open. The two hold the ends of a socketpair: the stand-in forwards every
 // signal it gets to the monitor (which sends it to the container's init in
 // the guest) and exits with the status byte the monitor sends once the
-// container has exited and the VM is down; the monitor takes the socket's
+// container has exited (and the guest has flushed its writes); the monitor takes the socket's
 // EOF (the stand-in killed) as SIGKILL of the container.
 
 #include <optional>
@@ -29,6 +29,8 @@
 
 #include "common/child_process.hpp"
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "oci/spec.hpp"
 #include "runtime/container_view.hpp"
 
 namespace kata::runtime {
@@ -41,7 +43,17 @@ struct StandInParams {
   std::optional<std::string> hostname;    ///< the spec's hostname
   std::optional<std::string> domainname;  ///< the spec's domainname
   int monitor_fd = -1;  ///< the stand-in's end of the socketpair with the monitor
+  /// The IPC and UTS namespaces the spec names (namespace_to_join): a pod's
+  /// pinned ones, or a member's sandbox's; -1: new ones.
+  int ipc_fd = -1;
+  int uts_fd = -1;
 };
+
+/// The spec's `type` ("ipc" or "uts") namespace for the stand-in to join:
+/// its path opened, or an empty fd when the spec names none or names the
+/// caller's own (the host's: the stand-in then makes a new one, and never
+/// sets the host's hostname). The error names the entry.
+Result<UniqueFd> namespace_to_join(const oci::Spec& spec, const std::string& type);
 
 /// Starts the stand-in as a child of the caller and returns once it is in
 /// its namespaces and view; the error names the step that failed there (the

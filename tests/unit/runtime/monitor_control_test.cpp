@@ -77,6 +77,19 @@ TEST_CASE("monitor commands: every command round-trips with its op name") {
   CHECK(update.resources == resources);
 }
 
+TEST_CASE("monitor commands: create_member carries the guest spec and the shared namespaces; remove") {
+  CreateMemberCommand member{"app1", json{{"ociVersion", "1.0.2"}}, true, {"ipc", "uts"}};
+  CHECK(round_trip<CreateMemberCommand>(member) == member);
+  CHECK(encode_command(RemoveCommand{}) == R"({"op":"remove"})");
+  round_trip<RemoveCommand>(RemoveCommand{});
+  // Only the namespaces a member may share with its sandbox.
+  auto hostile = decode_command(R"({"op":"create_member","id":"a","spec":{},"join":["user"]})");
+  REQUIRE_FALSE(hostile.ok());
+  CHECK(hostile.error().message.find("join") != std::string::npos);
+  CHECK_FALSE(decode_command(R"({"op":"create_member","spec":{}})").ok());
+  CHECK_FALSE(decode_command(R"({"op":"create_member","id":"a","spec":"x"})").ok());
+}
+
 TEST_CASE("monitor commands: update needs a resources object") {
   auto missing = decode_command(R"({"op":"update"})");
   REQUIRE_FALSE(missing.ok());
