@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "common/fs.hpp"
@@ -32,6 +33,9 @@ using namespace std::chrono_literals;
 // The guest creates the member while the sandbox's loop waits: bounded by
 // the agent's own RPC timeout, plus slack.
 constexpr auto member_create_timeout = 90s;
+// How long a member's delete waits for a sandbox monitor that no longer
+// answers to finish ending (the guest's power-off and QEMU's exit).
+constexpr auto member_monitor_patience = 20s;
 
 // The identity of the nsfs file `path`.
 Result<network::NamespaceId> identity_of(const std::string& path, UniqueFd* keep = nullptr) {
@@ -216,10 +220,16 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
 
 Result<void> remove_pod_member(const StateStore& store, const ContainerRecord& member) {
   if (member.monitor_socket && !process_gone(member.monitor_pid, member.monitor_start_time)) {
-    // A monitor that died meanwhile took the VM with it: nothing to remove.
     auto removed = send_monitor_command(*member.monitor_socket, RemoveCommand{}, 30s);
-    if (!removed && !process_gone(member.monitor_pid, member.monitor_start_time))
-      return std::move(removed).error().wrap("remove the container from its pod's VM");
+    // No answer: the monitor is ending with its sandbox (which takes the
+    // VM and the member with it) or died; wait for it to be gone. It is
+    // the sandbox's, never a member's to kill.
+    for (auto deadline = std::chrono::steady_clock::now() + member_monitor_patience;
+         !removed && !process_gone(member.monitor_pid, member.monitor_start_time);) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        return std::move(removed).error().wrap("remove the container from its pod's VM");
+      std::this_thread::sleep_for(100ms);
+    }
   }
   return remove_share_entry(store.container_dir(*member.sandbox_id) + "/share", member.id);
 }

@@ -186,7 +186,7 @@ class Monitor {
         auto it = containers_.find(owners[i].first);
         if (it == containers_.end()) continue;  // removed by an earlier command
         if (owners[i].second) {
-          serve_commands(it->first);
+          serve_commands(owners[i].first);  // a copy: a remove erases the map's key
         } else if (!relay_stand_in_signals(it->second)) {
           it->second.stand_in.reset();  // poll skips it from now on
         }
@@ -492,7 +492,10 @@ class Monitor {
     if (id == params_.id)
       return make_error(ErrorKind::invalid_argument, "remove: {} is the pod's sandbox; it leaves with its VM", id);
     auto& member = containers_.at(id);
-    KATA_TRY(agent_->remove_container(id, rpc_timeout).wrap("remove the container from the VM"));
+    // The member leaves the monitor's books whatever the agent says (one
+    // already gone answers "not found"): its delete goes ahead either way.
+    if (auto removed = agent_->remove_container(id, rpc_timeout); !removed)
+      log_line("remove " + id + " from the VM: " + removed.error().message);
     if (!member.status) {
       agent_->detach_relay(member.init_relay);
       member.status = 128 + SIGKILL;

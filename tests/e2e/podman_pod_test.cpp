@@ -73,16 +73,20 @@ TEST_CASE("a podman pod is one VM: members share localhost, hostname and IPC; ex
   // hostname, in the same IPC and UTS namespaces (their identities in the
   // guest), and its own exit status back through podman.
   auto client = host.podman({"run", "--rm", "--pod", pod, EngineHost::kImage, "sh", "-c",
-                             "hostname; wget -qO- http://127.0.0.1:8080/; readlink /proc/self/ns/ipc /proc/self/ns/uts;"
+                             "hostname; wget -qO- http://127.0.0.1:8080/; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts;"
                              " exit 5"});
   CHECK_MESSAGE(client.status == 5, describe(client));
-  auto in_web = host.podman({"exec", "kata-e2e-pod-web", "readlink", "/proc/self/ns/ipc", "/proc/self/ns/uts"});
+  auto in_web =
+      host.podman({"exec", "kata-e2e-pod-web", "sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts"});
   CHECK_MESSAGE(in_web.status == 0, describe(in_web));
+  CHECK(contains(in_web.out, "ipc:["));
   CHECK_MESSAGE(client.out == "kata-pod\npod-page\n" + in_web.out, describe(client) << " web: " << in_web.out);
-  CHECK(qemus_under(host.podman_kata_root()) == 1);
+  CHECK_MESSAGE(qemus_under(host.podman_kata_root()) == 1,
+                "sandbox monitor.log:\n" << read_or_empty(host.podman_kata_root() + "/" + infra + "/monitor.log"));
 
   auto stopped = host.podman({"pod", "stop", "--time", "2", pod});
-  CHECK_MESSAGE(stopped.status == 0, describe(stopped));
+  CHECK_MESSAGE(stopped.status == 0, describe(stopped) << "sandbox monitor.log:\n"
+                                     << read_or_empty(host.podman_kata_root() + "/" + infra + "/monitor.log"));
   auto removed = host.podman({"pod", "rm", pod});
   CHECK_MESSAGE(removed.status == 0, describe(removed));
   for (const auto& id : {infra, web}) {
