@@ -20,6 +20,7 @@
 #include "hypervisor/accel.hpp"
 #include "hypervisor/qemu/qemu_vm.hpp"
 #include "common/fd_passing.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/terminal.hpp"
 #include "runtime/state_store.hpp"
@@ -402,6 +403,10 @@ int monitor_main(const MonitorParams& params) {
   };
   if (auto redirected = redirect_standard_fds(params.dir); !redirected) {
     send_report(std::move(redirected).error().wrap("sandbox monitor"));
+    return 1;
+  }
+  if (auto joined = join_host_cgroup(params.host_cgroup, ::getpid()); !joined) {
+    send_report(std::move(joined).error().wrap("sandbox monitor"));
     return 1;
   }
   int wake[2];
