@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "common/fs.hpp"
@@ -55,6 +56,14 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
 }
 
 std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+// Whether `dir` holds a directory: a child cgroup.
+bool has_child_cgroup(const std::string& dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error))
+    if (entry.is_directory(error)) return true;
+  return false;
+}
 
 // A new v1 cpuset cgroup starts with empty cpus and mems, and no process
 // can join it until both are set: copied from the parent, as runc does.
@@ -247,6 +256,9 @@ Result<void> remove_host_cgroup(const HostCgroupRecord& record) {
     // A process just killed leaves its cgroup a moment after it is reaped.
     for (int attempt = 0;; ++attempt) {
       if (::rmdir(dir->c_str()) == 0 || errno == ENOENT) break;
+      // A parent kata made that now holds another container's cgroup (the
+      // same cgroupsPath parent, made by whichever came first) stays for it.
+      if (errno == EBUSY && has_child_cgroup(*dir)) break;
       if (errno != EBUSY || attempt == 50) {
         if (outcome) outcome = sys_error(errno, "remove the host cgroup {}", *dir);
         break;

@@ -63,8 +63,9 @@ Result<void> update_host_cgroup(const HostCgroupRecord& record, const HostLimits
 
 /// Removes the directories kata created, deepest first, waiting briefly for
 /// processes that were just killed to leave them. A directory already gone
-/// is fine; one still busy (someone else's process or child cgroup in it)
-/// is an error naming it.
+/// is fine, and so is one that now holds a child cgroup of someone else's
+/// (a parent another container came to share: it stays); one that still
+/// holds processes is an error naming it.
 Result<void> remove_host_cgroup(const HostCgroupRecord& record);
 
 }  // namespace kata::runtime
