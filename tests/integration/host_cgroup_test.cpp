@@ -25,7 +25,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
-#include "common/scope_exit.hpp"
 #include "runtime/host_cgroup_plan.hpp"
 #include "tests/support/kata_cli.hpp"
 
@@ -130,16 +129,30 @@ BundleOptions limited(const std::string& cgroups_path) {
   }};
 }
 
+/// One container `id` created with limited() in `<parent>/leaf`, deleted at the end.
+struct LimitedContainer {
+  explicit LimitedContainer(const std::string& name)
+      : id(name), sandboxes({.name = "kata-host-cgroup-" + name}), parent(name + "-" + std::to_string(::getpid())),
+        path(parent.name() + "/leaf") {
+    auto bundle = sandboxes.bundle(id, {"/bin/sh", "-c", "sleep 300"}, limited(path));
+    auto created = sandboxes.kata({"create", "-b", bundle, id});
+    REQUIRE_MESSAGE(created.status == 0, describe(created));
+  }
+  ~LimitedContainer() { (void)sandboxes.kata({"delete", "--force", id}); }
+
+  std::string id;
+  KataSandboxes sandboxes;
+  ParentCgroup parent;  ///< the test's, made before kata runs: kata must leave it
+  std::string path;     ///< the cgroupsPath
+};
+
 }  // namespace
 
 TEST_CASE("create puts the whole sandbox in cgroupsPath with its limits; update changes them; delete removes it") {
-  KataSandboxes sandboxes({.name = "kata-host-cgroup"});
-  ParentCgroup parent("kata-cgtest-" + std::to_string(::getpid()));
-  const std::string path = parent.name() + "/leaf";
-  auto bundle = sandboxes.bundle("cg", {"/bin/sh", "-c", "sleep 300"}, limited(path));
-  ScopeExit cleanup([&] { (void)sandboxes.kata({"delete", "--force", "cg"}); });
-  auto created = sandboxes.kata({"create", "-b", bundle, "cg"});
-  REQUIRE_MESSAGE(created.status == 0, describe(created));
+  LimitedContainer container("cg");
+  auto& sandboxes = container.sandboxes;
+  const auto& parent = container.parent;
+  const auto& path = container.path;
   auto started = sandboxes.kata({"start", "cg"});
   REQUIRE_MESSAGE(started.status == 0, describe(started));
 
@@ -189,13 +202,10 @@ TEST_CASE("create puts the whole sandbox in cgroupsPath with its limits; update 
 }
 
 TEST_CASE("SIGKILL of the sandbox monitor leaves no QEMU or virtiofsd; delete removes the cgroup") {
-  KataSandboxes sandboxes({.name = "kata-host-cgroup-kill"});
-  ParentCgroup parent("kata-cgkill-" + std::to_string(::getpid()));
-  const std::string path = parent.name() + "/leaf";
-  auto bundle = sandboxes.bundle("cgkill", {"/bin/sh", "-c", "sleep 300"}, limited(path));
-  ScopeExit cleanup([&] { (void)sandboxes.kata({"delete", "--force", "cgkill"}); });
-  auto created = sandboxes.kata({"create", "-b", bundle, "cgkill"});
-  REQUIRE_MESSAGE(created.status == 0, describe(created));
+  LimitedContainer container("cgkill");
+  auto& sandboxes = container.sandboxes;
+  const auto& parent = container.parent;
+  const auto& path = container.path;
   auto dir = sandboxes.dir_of("cgkill") + "/";
   REQUIRE(processes_naming(dir, "qemu-system").size() == 1);
   pid_t monitor = static_cast<pid_t>(sandboxes.record("cgkill")["kata"]["monitor_pid"].get<long>());
