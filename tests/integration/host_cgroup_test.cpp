@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
@@ -92,7 +93,7 @@ class ParentCgroup {
       if (std::find(hierarchy.controllers.begin(), hierarchy.controllers.end(), "cpuset") != hierarchy.controllers.end()) {
         for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
           auto value = read_or_empty(fs::path(dir).parent_path().string() + "/" + file);
-          (void)write_file_atomic(dir + "/" + file, value);
+          std::ofstream(dir + "/" + file) << value;  // cgroupfs: a plain write, no temp file
         }
       }
     }
