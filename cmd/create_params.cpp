@@ -12,6 +12,7 @@ Result<runtime::CreateParams> create_params(const GlobalOptions& global, const B
   params.pid_file = bundle.pid_file;
   params.console_socket = bundle.console_socket;
   params.preserve_fds = preserve_fds;
+  params.systemd_cgroup = global.systemd_cgroup;
   params.config = KATA_TRY(load_configuration(global));
   return params;
 }

@@ -227,6 +227,7 @@ Result<void> read_runtime(TableReader& reader, RuntimeConfig& config) {
       {{"tcfilter", InterNetworkingModel::tcfilter}, {"none", InterNetworkingModel::none}}));
   KATA_TRY(reader.boolean("disable_new_netns", config.disable_new_netns));
   KATA_TRY(reader.boolean("sandbox_cgroup_only", config.sandbox_cgroup_only));
+  KATA_TRY(reader.unsigned_integer("host_cgroup_memory_overhead", config.host_cgroup_memory_overhead, 0, 1024 * 1024));
   KATA_TRY(reader.string_list("experimental", config.experimental));
   return ok();
 }

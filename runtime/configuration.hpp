@@ -90,6 +90,10 @@ struct RuntimeConfig {
   InterNetworkingModel internetworking_model = InterNetworkingModel::tcfilter;
   bool disable_new_netns = false;
   bool sandbox_cgroup_only = false;
+  /// MiB the sandbox's host cgroup allows beyond the VM's memory, for QEMU
+  /// itself (TCG's translation cache, device buffers) and virtiofsd: its
+  /// memory limit is the VM's memory plus this (host_cgroup_plan.hpp).
+  unsigned host_cgroup_memory_overhead = 512;
   std::vector<std::string> experimental;  ///< names of experimental features to enable
 
   /// Field by field.

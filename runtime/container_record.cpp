@@ -192,6 +192,7 @@ Result<ContainerRecord> record_from_document(const json& document) {
   if (netns_dev && netns_ino)
     record.netns_id = network::NamespaceId{static_cast<std::uint64_t>(*netns_dev), static_cast<std::uint64_t>(*netns_ino)};
   record.taps = KATA_TRY(read_taps(own.find("taps"), own.name("taps")));
+  if (const json* host_cgroup = own.find("host_cgroup")) record.host_cgroup = KATA_TRY(host_cgroup_from_json(*host_cgroup));
   return record;
 }
 
@@ -234,6 +235,7 @@ json record_to_json(const ContainerRecord& record) {
     for (const TapLink& link : record.taps) taps.push_back({{"interface", link.host_interface}, {"tap", link.tap}});
     kata["taps"] = std::move(taps);
   }
+  if (record.host_cgroup) kata["host_cgroup"] = host_cgroup_to_json(*record.host_cgroup);
   document["kata"] = std::move(kata);
   return document;
 }

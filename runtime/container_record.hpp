@@ -20,6 +20,7 @@
 
 #include "common/error.hpp"
 #include "oci/state.hpp"
+#include "runtime/host_cgroup_plan.hpp"
 #include "runtime/network/netns.hpp"
 
 namespace kata::runtime {
@@ -70,6 +71,9 @@ struct ContainerRecord {
   /// it only if the path still names that one.
   std::optional<network::NamespaceId> netns_id;
   std::vector<TapLink> taps;              ///< what delete tears down in netns_path
+  /// The host cgroup create made for the sandbox; none: its processes stay
+  /// in the caller's cgroup (no cgroupsPath).
+  std::optional<HostCgroupRecord> host_cgroup;
 
   bool operator==(const ContainerRecord&) const = default;
 };

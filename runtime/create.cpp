@@ -15,6 +15,7 @@
 #include "runtime/create_member.hpp"
 #include "runtime/pod_member.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
 #include "runtime/monitor_control.hpp"
@@ -95,6 +96,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // VM sizing (vm_config.hpp): annotations and the spec's resources.
   auto vm_config = KATA_TRY(configuration_sized_for(params.config, spec));
   auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
+  // The host cgroup bounds the whole sandbox: the VM plus QEMU's overhead.
+  auto cgroup_plan = KATA_TRY(plan_host_cgroup(
+      spec, params.systemd_cgroup,
+      sandbox_memory_limit(vm_config.hypervisor.default_memory, params.config.runtime.host_cgroup_memory_overhead)));
   // A path naming kata's own (the host's) network namespace means the
   // host's network, whatever the model: refused before any side effect.
   // tcfilter checks again on the very fd it enters.
@@ -124,10 +129,12 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   std::optional<ChildProcess> monitor;
   std::optional<ChildProcess> stand_in;
   std::optional<network::PreparedNetwork> prepared_network;
+  std::optional<HostCgroupRecord> host_cgroup;
   ScopeExit rollback([&] {
     stand_in.reset();
     monitor.reset();  // SIGKILLs and reaps it; QEMU and virtiofsd die with it
     (void)kill_processes_naming(dir, 5s);
+    if (host_cgroup) (void)remove_host_cgroup(*host_cgroup);
     if (prepared_network)
       (void)network::teardown_tcfilter_network(prepared_network->netns_path, prepared_network->netns_id,
                                                prepared_network->links());
@@ -135,6 +142,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     (void)store.remove(lock);
   });
 
+  if (cgroup_plan) host_cgroup = KATA_TRY(create_host_cgroup(*cgroup_plan));
   // The container's process, for exec to start from.
   KATA_TRY(write_file_atomic(dir + "/" + container_process_name, oci::to_json(*spec.process).dump(), 0600)
                .wrap("save the container's process"));
@@ -163,6 +171,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   MonitorParams monitor_params{params.id, store.root(), dir, vm_config, guest.spec, report_write.get(), terminal,
                                pty ? pty->slave.get() : -1};
   monitor_params.stand_in_fd = monitor_end.get();
+  if (host_cgroup) monitor_params.host_cgroup = leaf_paths(*host_cgroup);  // joined before QEMU starts
   // The engine's namespace is carried into the VM (tcfilter); with "none" the
   // guest has loopback only. The tap fds must be open across the fork below:
   // the monitor hands them to QEMU.
@@ -208,6 +217,8 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   stand_in = KATA_TRY(spawn_stand_in(stand_in_params));
   stand_in_end.reset();
   netns_fd.reset();
+  // Engines read the container's cgroup from its pid's /proc/<pid>/cgroup.
+  if (host_cgroup) KATA_TRY(join_host_cgroup(leaf_paths(*host_cgroup), stand_in->pid()).wrap("the container's stand-in"));
   pid_t container_pid = stand_in->pid();
   // The monitor counts from its own start; state.json counts from create's
   // (the validation and the share's bind mounts come before the fork).
@@ -233,6 +244,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.agent_socket = dir + "/" + agent_socket_name;
   record.virtiofsd_socket = dir + "/" + virtiofsd_socket_name;
   record.boot_timings = std::move(timings);
+  record.host_cgroup = host_cgroup;
   if (prepared_network) {
     record.netns_path = prepared_network->netns_path;
     record.taps = prepared_network->links();

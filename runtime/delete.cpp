@@ -2,6 +2,7 @@
 #include "runtime/container_id.hpp"
 #include "runtime/create_member.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/container_state.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
@@ -43,6 +44,8 @@ Result<void> delete_container(StateStore& store, std::string_view id, bool force
     KATA_TRY(network::teardown_tcfilter_network(*record->netns_path, *record->netns_id, record->taps)
                  .wrap("tear down the network"));
   KATA_TRY(unmount_below(lock.dir()).wrap("unmount the share"));
+  // Only the directories create made; the engine's parents stay.
+  if (record && record->host_cgroup) KATA_TRY(remove_host_cgroup(*record->host_cgroup));
   KATA_TRY(store.remove(lock));
   if (record) {
     // poststop runs once the container is gone; failures are warnings.

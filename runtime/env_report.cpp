@@ -65,6 +65,7 @@ ordered_json build_env_document(const Configuration& config, const EnvInputs& in
   runtime["InterNetworkingModel"] = to_string(config.runtime.internetworking_model);
   runtime["DisableNewNetNs"] = config.runtime.disable_new_netns;
   runtime["SandboxCgroupOnly"] = config.runtime.sandbox_cgroup_only;
+  runtime["HostCgroupMemoryOverhead"] = config.runtime.host_cgroup_memory_overhead;
   runtime["Experimental"] = config.runtime.experimental;
   document["Runtime"] = std::move(runtime);
 

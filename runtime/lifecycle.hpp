@@ -20,6 +20,7 @@ struct CreateParams {
   std::string console_socket;  ///< --console-socket: receives the pty master
   bool detached = true;        ///< false for a foreground run, which proxies a terminal itself
   unsigned preserve_fds = 0;
+  bool systemd_cgroup = false;  ///< --systemd-cgroup: cgroupsPath is "slice:prefix:name"
   Configuration config;
 };
 

@@ -21,6 +21,7 @@
 #include "hypervisor/accel.hpp"
 #include "hypervisor/qemu/qemu_vm.hpp"
 #include "common/fd_passing.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/pod_member.hpp"
 #include "runtime/terminal.hpp"
@@ -600,6 +601,10 @@ int monitor_main(const MonitorParams& params) {
   Monitor monitor(params);  // owns the stand-in's socket from here on
   if (auto redirected = redirect_standard_fds(params.dir); !redirected) {
     send_report(std::move(redirected).error().wrap("sandbox monitor"));
+    return 1;
+  }
+  if (auto joined = join_host_cgroup(params.host_cgroup, ::getpid()); !joined) {
+    send_report(std::move(joined).error().wrap("sandbox monitor"));
     return 1;
   }
   int wake[2];

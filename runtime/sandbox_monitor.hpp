@@ -60,6 +60,9 @@ struct MonitorParams {
   /// (stand_in.hpp): signals arrive on it, the exit status leaves on it,
   /// EOF means the stand-in was killed.
   int stand_in_fd = -1;
+  /// The host cgroup's directories (host_cgroup.hpp) the monitor joins
+  /// before it starts QEMU and virtiofsd, which inherit them; empty: none.
+  std::vector<std::string> host_cgroup;
 };
 
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.

@@ -15,8 +15,6 @@
 
 namespace kata::runtime {
 
-namespace {
-
 std::string unescape_mountinfo(std::string_view field) {
   std::string out;
   for (std::size_t i = 0; i < field.size(); ++i) {
@@ -32,8 +30,6 @@ std::string unescape_mountinfo(std::string_view field) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<void> bind_share_mounts(const std::string& share_dir, const std::vector<ShareMount>& mounts) {
   for (const auto& mount : mounts) {

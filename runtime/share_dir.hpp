@@ -28,6 +28,10 @@ Result<void> make_share_mount(const std::string& share_dir);
 /// On failure the mounts made so far stay; call unmount_below().
 Result<void> bind_share_mounts(const std::string& share_dir, const std::vector<ShareMount>& mounts);
 
+/// A field of /proc/self/mountinfo with its octal escapes (\040 for a
+/// space) decoded.
+std::string unescape_mountinfo(std::string_view field);
+
 /// Mount points listed in mountinfo text that are `dir` or below it, deepest
 /// (longest) first. Handles mountinfo's octal escapes (\040 for a space).
 std::vector<std::string> mount_points_below(std::string_view mountinfo, const std::string& dir);

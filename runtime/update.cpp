@@ -1,9 +1,12 @@
 // `kata update`: new cgroup limits for the container, applied by the agent in
-// the guest. The VM itself keeps the size it booted with: a memory limit
-// above the VM's memory is accepted by the guest cgroup but cannot be reached.
+// the guest, then to the sandbox's host cgroup (CPU, cpuset, pids; the host
+// memory limit is the VM's size, which does not change). The VM itself keeps
+// the size it booted with: a memory limit above the VM's memory is accepted
+// by the guest cgroup but cannot be reached.
 #include "runtime/container_control.hpp"
 #include "runtime/container_id.hpp"
 #include "runtime/container_state.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/verb_rules.hpp"
 
@@ -111,6 +114,8 @@ Result<void> update_container(StateStore& store, std::string_view id, const json
     if (!process_alive(record)) return make_error(ErrorKind::wrong_state, "container not running");
     return std::move(sent).error().wrap("update");
   }
+  if (record.host_cgroup)
+    KATA_TRY(update_host_cgroup(*record.host_cgroup, host_limits_from_json(resources)).wrap("update the host cgroup"));
   return ok();
 }
 
