@@ -119,7 +119,6 @@ TEST_CASE("containerd shows kata's error message for a command missing from the 
   check_gone("kata-e2e-missing");
 }
 
-// enabled when exec and ps land
 TEST_CASE("ctr task exec returns the process's status; ctr task ps lists host pids") {
   auto& host = EngineHost::get();
   const std::string id = "kata-e2e-exec";

@@ -296,9 +296,6 @@ TEST_CASE("podman stop of a container ignoring SIGTERM kills it after the timeou
   remove_and_check_gone(killed, killed_id);
 }
 
-// ---- features other engineers are building; the coordinator enables these --------
-
-// enabled when exec lands
 TEST_CASE("podman exec with and without -t returns the process's status") {
   auto& host = EngineHost::get();
   const std::string name = "kata-e2e-exec";
@@ -319,7 +316,6 @@ TEST_CASE("podman exec with and without -t returns the process's status") {
   remove_and_check_gone(name, id);
 }
 
-// enabled when pause/resume lands
 TEST_CASE("podman pause freezes the container and unpause lets it go on") {
   auto& host = EngineHost::get();
   const std::string name = "kata-e2e-pause";
@@ -343,7 +339,6 @@ TEST_CASE("podman pause freezes the container and unpause lets it go on") {
   remove_and_check_gone(name, id);
 }
 
-// enabled when terminal (--console-socket) lands
 TEST_CASE("podman run -it gives a shell on a real terminal with the window size") {
   auto& host = EngineHost::get();
   // tmux owns a real pty of a known size (120x40) in which podman runs, as a
@@ -394,7 +389,6 @@ TEST_CASE("podman run --network none gives the container only a loopback interfa
   CHECK(result.out == "lo\n");
 }
 
-// enabled when networking lands
 TEST_CASE("podman's default bridge: the container has its address and reaches the host") {
   auto& host = EngineHost::get();
   // A web server on the host, reachable on the bridge's host address (10.88.0.1).

@@ -59,6 +59,15 @@ std::function<void(json&)> crio(const PinnedPod& pod, const std::string& type, c
   };
 }
 
+// A member is gone while its sandbox runs: its state dir, its entries in
+// the sandbox's share and every mount of them.
+void check_member_gone(KataSandboxes& sandboxes, const std::string& sandbox, const std::string& id) {
+  CHECK(!fs::exists(sandboxes.dir_of(id)));
+  std::string entry = sandboxes.dir_of(sandbox) + "/share/" + id;
+  CHECK(!fs::exists(entry));
+  CHECK(read_or_empty("/proc/self/mountinfo").find(entry) == std::string::npos);
+}
+
 int qemus_naming(const std::string& dir) { return static_cast<int>(processes_naming(dir + "/", "qemu-system").size()); }
 
 }  // namespace
@@ -80,7 +89,7 @@ TEST_CASE("CRI-O's calls replayed: members run in the sandbox's VM, in the pod's
   CHECK_MESSAGE(ran.status == 3, describe(ran));
   CHECK(ran.out.rfind("cri-pod\nipc:[", 0) == 0);
   CHECK(qemus_naming(sandboxes.dir_of(sandbox)) == 1);
-  sandboxes.check_gone("crio-app");
+  check_member_gone(sandboxes, sandbox, "crio-app");
 
   // Two members created at once are both created, and both run.
   auto first = sandboxes.bundle("crio-a", {"/bin/sleep", "1000"}, {.edit = crio(pod, "container", sandbox)});
@@ -97,7 +106,7 @@ TEST_CASE("CRI-O's calls replayed: members run in the sandbox's VM, in the pod's
   CHECK(sandboxes.state("crio-b")["status"] == "running");
   // Deleting one leaves the other and the sandbox running.
   CHECK(sandboxes.kata({"delete", "--force", "crio-a"}).status == 0);
-  sandboxes.check_gone("crio-a");
+  check_member_gone(sandboxes, sandbox, "crio-a");
   CHECK(sandboxes.state("crio-b")["status"] == "running");
   CHECK(sandboxes.state(sandbox)["status"] == "running");
 
@@ -108,13 +117,16 @@ TEST_CASE("CRI-O's calls replayed: members run in the sandbox's VM, in the pod's
   CHECK_MESSAGE(refused.err.find("pod sandbox no-such-pod is not a kata container") != std::string::npos,
                 describe(refused));
   CHECK(!fs::exists(sandboxes.dir_of("crio-orphan")));
+  std::string other = "kata-pod-other" + std::to_string(::getpid());
+  REQUIRE(std::system(("ip netns add " + other).c_str()) == 0);
   auto stranger = sandboxes.bundle("crio-stranger", {"/bin/true"},
-                                   {.edit = crio(pod, "container", sandbox, "/proc/self/ns/net")});
+                                   {.edit = crio(pod, "container", sandbox, "/run/netns/" + other)});
   refused = sandboxes.kata({"create", "-b", stranger, "crio-stranger"});
   CHECK(refused.status == 1);
   CHECK_MESSAGE(refused.err.find("not the network namespace of pod sandbox") != std::string::npos, describe(refused));
   CHECK(!fs::exists(sandboxes.dir_of("crio-stranger")));
   CHECK(!fs::exists(sandboxes.dir_of(sandbox) + "/share/crio-stranger"));
+  (void)std::system(("ip netns del " + other).c_str());
 
   // The sandbox's end ends the pod: the running member stops too.
   CHECK(sandboxes.kata({"kill", sandbox, "KILL"}).status == 0);
