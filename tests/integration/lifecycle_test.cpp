@@ -514,3 +514,19 @@ TEST_CASE("a terminal through a console socket: the shell answers, follows the w
   lifecycle.check_gone("tty");
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
+
+TEST_CASE("a test that stops half way leaks no VM: the fixture deletes what it left") {
+  std::string work;
+  {
+    KataSandboxes abandoned;
+    work = abandoned.work();
+    auto bundle = abandoned.bundle("abandoned", {"/bin/sleep", "1000"});
+    auto created = abandoned.kata({"create", "-b", bundle, "abandoned"});
+    REQUIRE_MESSAGE(created.status == 0, describe(created));
+    REQUIRE_FALSE(processes_naming(work + "/", "qemu-system").empty());
+    // No delete: the test "fails" here and the fixture goes out of scope.
+  }
+  CHECK(processes_naming(work + "/").empty());
+  CHECK(mounts_under(work).empty());
+  CHECK_FALSE(fs::exists(work));
+}

@@ -26,21 +26,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A network namespace pinned under /run/netns, deleted on destruction.
+struct PinnedNetns {
+  std::string name;
+  std::string path = "/run/netns/" + name;
+  explicit PinnedNetns(std::string netns_name) : name(std::move(netns_name)) {
+    REQUIRE(std::system(("ip netns add " + name).c_str()) == 0);
+  }
+  ~PinnedNetns() { (void)std::system(("ip netns del " + name).c_str()); }
+};
+
 // The pod's namespaces, pinned as files the way CRI-O pins them.
 struct PinnedPod {
-  std::string netns_name = "kata-pod" + std::to_string(::getpid());
-  std::string netns = "/run/netns/" + netns_name;
+  PinnedNetns network{"kata-pod" + std::to_string(::getpid())};
+  std::string netns = network.path;
   std::string ipc;
   std::string uts;
   explicit PinnedPod(const std::string& dir) : ipc(dir + "/ipcns"), uts(dir + "/utsns") {
-    REQUIRE(std::system(("ip netns add " + netns_name).c_str()) == 0);
     REQUIRE(std::system(("touch " + ipc + " " + uts + " && unshare --ipc=" + ipc + " --uts=" + uts + " true").c_str()) ==
             0);
   }
   ~PinnedPod() {
     ::umount2(ipc.c_str(), MNT_DETACH);
     ::umount2(uts.c_str(), MNT_DETACH);
-    (void)std::system(("ip netns del " + netns_name).c_str());
   }
 };
 
@@ -117,16 +125,14 @@ TEST_CASE("CRI-O's calls replayed: members run in the sandbox's VM, in the pod's
   CHECK_MESSAGE(refused.err.find("pod sandbox no-such-pod is not a kata container") != std::string::npos,
                 describe(refused));
   CHECK(!fs::exists(sandboxes.dir_of("crio-orphan")));
-  std::string other = "kata-pod-other" + std::to_string(::getpid());
-  REQUIRE(std::system(("ip netns add " + other).c_str()) == 0);
-  auto stranger = sandboxes.bundle("crio-stranger", {"/bin/true"},
-                                   {.edit = crio(pod, "container", sandbox, "/run/netns/" + other)});
+  PinnedNetns other("kata-pod-other" + std::to_string(::getpid()));
+  auto stranger =
+      sandboxes.bundle("crio-stranger", {"/bin/true"}, {.edit = crio(pod, "container", sandbox, other.path)});
   refused = sandboxes.kata({"create", "-b", stranger, "crio-stranger"});
   CHECK(refused.status == 1);
   CHECK_MESSAGE(refused.err.find("not the network namespace of pod sandbox") != std::string::npos, describe(refused));
   CHECK(!fs::exists(sandboxes.dir_of("crio-stranger")));
   CHECK(!fs::exists(sandboxes.dir_of(sandbox) + "/share/crio-stranger"));
-  (void)std::system(("ip netns del " + other).c_str());
 
   // The sandbox's end ends the pod: the running member stops too.
   CHECK(sandboxes.kata({"kill", sandbox, "KILL"}).status == 0);

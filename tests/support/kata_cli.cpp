@@ -3,12 +3,14 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "common/fs.hpp"
@@ -136,6 +138,32 @@ KataSandboxes::KataSandboxes(SandboxOptions options) : options_(std::move(option
   REQUIRE_FALSE(work_.path().empty());
   root_ = work_.path() + "/root";
   config_ = write_config("configuration", options_.config);
+}
+
+KataSandboxes::~KataSandboxes() {
+  try {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_, ec))
+      (void)finish_kata(spawn_kata(work_.path(), {"--root", root_, "--config", config_, "delete", "--force",
+                                                  entry.path().filename().string()}),
+                        std::chrono::seconds(60));
+    // What the deletes could not end (a kata that failed, a create killed half way).
+    for (const auto& pid : processes_naming(work_.path() + "/")) ::kill(std::stoi(pid), SIGKILL);
+    for (int i = 0; i < 50 && !processes_naming(work_.path() + "/").empty(); ++i) std::this_thread::sleep_for(100ms);
+    auto mounts = mounts_under(work_.path());
+    std::vector<std::string> points;
+    for (const auto& line : mounts) {
+      std::istringstream fields(line);
+      std::string field;
+      for (int i = 0; i < 5 && fields >> field; ++i) {
+      }
+      points.push_back(field);  // the fifth field: the mount point
+    }
+    std::sort(points.rbegin(), points.rend());  // deepest first
+    for (const auto& point : points) ::umount2(point.c_str(), MNT_DETACH);
+  } catch (...) {
+    // A destructor must not throw; what is left shows in the next check.
+  }
 }
 
 std::string KataSandboxes::write_config(const std::string& name, const ConfigOptions& options) {

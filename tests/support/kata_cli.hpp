@@ -106,7 +106,11 @@ class KataSandboxes {
  public:
   /// Makes the temp work dir and writes its configuration.toml.
   explicit KataSandboxes(SandboxOptions options = {});
-  virtual ~KataSandboxes() = default;
+  /// Ends what a test left, failed or not: `kata delete --force` of every
+  /// container under the root, then SIGKILL of any process still naming the
+  /// work dir (monitor, stand-in, QEMU, virtiofsd) and a detach of its mounts,
+  /// so a failing test leaks no VM.
+  virtual ~KataSandboxes();
   KataSandboxes(const KataSandboxes&) = delete;
   KataSandboxes& operator=(const KataSandboxes&) = delete;
 
