@@ -73,16 +73,6 @@ Result<void> refuse_shared_netns(const StateStore& store, const network::Namespa
   return ok();
 }
 
-// The identity of the stand-in's network namespace, which other containers'
-// specs name by /proc/<pid>/ns/net.
-Result<std::optional<network::NamespaceId>> stand_in_netns(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sys_error(errno, "open {}", path);
-  std::optional<network::NamespaceId> id = KATA_TRY(network::namespace_id(fd.get(), path));
-  return id;
-}
-
 }  // namespace
 
 Result<ChildProcess> create_container(StateStore& store, const CreateParams& params) {
@@ -96,6 +86,16 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // VM sizing (vm_config.hpp): annotations and the spec's resources.
   auto vm_config = KATA_TRY(configuration_sized_for(params.config, spec));
   auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
+  const std::string& rootfs = guest.mounts.front().source;
+  struct stat rootfs_stat {};
+  if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);
+  if (!S_ISDIR(rootfs_stat.st_mode)) return make_error(ErrorKind::invalid_argument, "rootfs {}: not a directory", rootfs);
+  auto created_at = std::chrono::system_clock::now();
+  // A pod member joins its sandbox's VM (create_member.hpp), in the pod's
+  // namespaces; what follows is a sandbox's own.
+  auto placement = KATA_TRY(pod_placement(spec, params.id));
+  if (placement.sandbox_id)
+    return create_pod_member(store, params, {spec, std::move(guest), bundle, *placement.sandbox_id, created_at});
   // The host cgroup bounds the whole sandbox: the VM plus QEMU's overhead.
   auto cgroup_plan = KATA_TRY(plan_host_cgroup(
       spec, params.systemd_cgroup,
@@ -104,10 +104,8 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // host's network, whatever the model: refused before any side effect.
   // tcfilter checks again on the very fd it enters.
   // The stand-in joins the same namespace through this very fd.
-  // A pod member joins its sandbox's VM (create_member.hpp), in the pod's namespaces.
-  auto placement = KATA_TRY(pod_placement(spec, params.id));
   UniqueFd netns_fd;
-  if (!guest.netns_path.empty() && !placement.sandbox_id) {
+  if (!guest.netns_path.empty()) {
     netns_fd = KATA_TRY(network::open_container_netns(guest.netns_path).wrap("container network"));
     auto netns_id = KATA_TRY(network::namespace_id(netns_fd.get(), guest.netns_path));
     KATA_TRY(refuse_shared_netns(store, netns_id));
@@ -116,13 +114,6 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   // stand-in joins them, so members naming them match it.
   auto ipc_fd = KATA_TRY(namespace_to_join(spec, "ipc"));
   auto uts_fd = KATA_TRY(namespace_to_join(spec, "uts"));
-  const std::string& rootfs = guest.mounts.front().source;
-  struct stat rootfs_stat {};
-  if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);
-  if (!S_ISDIR(rootfs_stat.st_mode)) return make_error(ErrorKind::invalid_argument, "rootfs {}: not a directory", rootfs);
-  auto created_at = std::chrono::system_clock::now();
-  if (placement.sandbox_id)
-    return create_pod_member(store, params, {spec, std::move(guest), bundle, *placement.sandbox_id, created_at});
 
   auto lock = KATA_TRY(store.reserve(params.id));
   const std::string dir = lock.dir();
@@ -237,7 +228,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.pid_start_time = process_start_time(container_pid);
   record.monitor_pid = pid;
   record.monitor_start_time = process_start_time(pid);
-  record.netns_id = KATA_TRY(stand_in_netns(container_pid));
+  record.netns_id = KATA_TRY(network::namespace_id_of("/proc/" + std::to_string(container_pid) + "/ns/net"));
   record.sandbox_id = params.id;
   record.monitor_socket = dir + "/" + monitor_socket_name;
   record.qmp_socket = dir + "/" + qmp_socket_name;
@@ -249,16 +240,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     record.netns_path = prepared_network->netns_path;
     record.taps = prepared_network->links();
   }
-  if (spec.hooks) {
-    // The container exists in the guest and waits at its start barrier:
-    // the point where runc runs these, with status "creating".
-    auto creating = record;
-    creating.status = oci::Status::creating;
-    auto state_json = oci::to_json(to_oci_state(creating)).dump();
-    KATA_TRY(run_hooks(spec.hooks->prestart, "prestart", state_json));
-    KATA_TRY(run_hooks(spec.hooks->create_runtime, "createRuntime", state_json));
-    KATA_TRY(run_hooks(spec.hooks->create_container, "createContainer", state_json));
-  }
+  KATA_TRY(run_creation_hooks(spec, record));
   KATA_TRY(store.save(lock, record).wrap("save state"));
   // Last: engines take the pid file's appearance to mean "created".
   if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, container_pid));

@@ -37,15 +37,6 @@ constexpr auto member_create_timeout = 90s;
 // answers to finish ending (the guest's power-off and QEMU's exit).
 constexpr auto member_monitor_patience = 20s;
 
-// The identity of the nsfs file `path`.
-Result<network::NamespaceId> identity_of(const std::string& path, UniqueFd* keep = nullptr) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sys_error(errno, "open {}", path);
-  auto id = KATA_TRY(network::namespace_id(fd.get(), path));
-  if (keep) *keep = std::move(fd);
-  return id;
-}
-
 // The member's namespaces against the sandbox's: the network namespace
 // must be the pod's; an ipc, uts or pid path must name the sandbox's (its
 // stand-in's), and is then shared in the guest too. Matched by identity.
@@ -74,9 +65,9 @@ Result<SharedNamespaces> match_sandbox_namespaces(const oci::Spec& spec, const G
     if (!entry.path || entry.path->empty()) continue;
     if (entry.type != "ipc" && entry.type != "uts" && entry.type != "pid") continue;
     std::string sandbox_path = "/proc/" + std::to_string(sandbox.pid) + "/ns/" + entry.type;
-    auto sandbox_ns = KATA_TRY(identity_of(sandbox_path).wrap(fmt::format("pod sandbox {}", sandbox.id)));
+    auto sandbox_ns = KATA_TRY(network::namespace_id_of(sandbox_path).wrap(fmt::format("pod sandbox {}", sandbox.id)));
     UniqueFd fd;
-    auto member_ns = KATA_TRY(identity_of(*entry.path, &fd).wrap(fmt::format("linux.namespaces[{}]", i)));
+    auto member_ns = KATA_TRY(network::namespace_id_of(*entry.path, &fd).wrap(fmt::format("linux.namespaces[{}]", i)));
     if (member_ns != sandbox_ns)
       return make_error(ErrorKind::invalid_argument,
                         "linux.namespaces[{}].path {}: a pod member may share only pod sandbox {}'s {} namespace", i,
@@ -137,7 +128,6 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
     // Out of the VM first: its processes hold the mounts below.
     if (in_vm) (void)send_monitor_command(socket_path, RemoveCommand{}, 30s);
     (void)remove_share_entry(share, params.id);
-    (void)unmount_below(dir);
     (void)store.remove(lock);
   });
 
@@ -165,9 +155,8 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   std::vector<int> fds{listener.get(), monitor_end.get()};
   for (const auto& fd : stdio) fds.push_back(fd.get());
   CreateMemberCommand command{params.id, inputs.guest.spec, terminal, shared.join};
-  auto reply = KATA_TRY(send_monitor_request(*sandbox.monitor_socket, command, fds, member_create_timeout)
-                            .wrap(fmt::format("create the container in pod sandbox {}'s VM", sandbox.id)));
-  (void)reply;
+  KATA_TRY(send_monitor_request(*sandbox.monitor_socket, command, fds, member_create_timeout)
+               .wrap(fmt::format("create the container in pod sandbox {}'s VM", sandbox.id)));
   in_vm = true;
   listener.reset();
   monitor_end.reset();
@@ -204,14 +193,7 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   record.qmp_socket = sandbox.qmp_socket;
   record.agent_socket = sandbox.agent_socket;
   record.virtiofsd_socket = sandbox.virtiofsd_socket;
-  if (spec.hooks) {
-    auto creating = record;
-    creating.status = oci::Status::creating;
-    auto state_json = oci::to_json(to_oci_state(creating)).dump();
-    KATA_TRY(run_hooks(spec.hooks->prestart, "prestart", state_json));
-    KATA_TRY(run_hooks(spec.hooks->create_runtime, "createRuntime", state_json));
-    KATA_TRY(run_hooks(spec.hooks->create_container, "createContainer", state_json));
-  }
+  KATA_TRY(run_creation_hooks(spec, record));
   KATA_TRY(store.save(lock, record).wrap("save state"));
   if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, container_pid));
   rollback.dismiss();

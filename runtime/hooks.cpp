@@ -75,4 +75,13 @@ void run_hooks_warn(const std::optional<std::vector<oci::Hook>>& hooks, std::str
   }
 }
 
+Result<void> run_creation_hooks(const oci::Spec& spec, ContainerRecord record) {
+  if (!spec.hooks) return ok();
+  record.status = oci::Status::creating;
+  auto state_json = oci::to_json(to_oci_state(record)).dump();
+  KATA_TRY(run_hooks(spec.hooks->prestart, "prestart", state_json));
+  KATA_TRY(run_hooks(spec.hooks->create_runtime, "createRuntime", state_json));
+  return run_hooks(spec.hooks->create_container, "createContainer", state_json);
+}
+
 }  // namespace kata::runtime

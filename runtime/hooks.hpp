@@ -15,6 +15,7 @@
 
 #include "common/error.hpp"
 #include "oci/spec.hpp"
+#include "runtime/container_record.hpp"
 
 namespace kata::runtime {
 
@@ -30,5 +31,10 @@ Result<void> run_hooks(const std::optional<std::vector<oci::Hook>>& hooks, std::
 /// stopping (the spec's rule for poststart and poststop).
 void run_hooks_warn(const std::optional<std::vector<oci::Hook>>& hooks, std::string_view kind,
                     const std::string& state_json);
+
+/// The spec's prestart, createRuntime and createContainer hooks, run once
+/// the container exists in the guest at its start barrier (where runc runs
+/// them), with the state of `record` as status "creating".
+Result<void> run_creation_hooks(const oci::Spec& spec, ContainerRecord record);
 
 }  // namespace kata::runtime

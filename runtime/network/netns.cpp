@@ -30,6 +30,14 @@ Result<NamespaceId> namespace_id(int fd, const std::string& path) {
   return NamespaceId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
 }
 
+Result<NamespaceId> namespace_id_of(const std::string& path, UniqueFd* keep) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error(errno, "open {}", path);
+  auto id = KATA_TRY(namespace_id(fd.get(), path));
+  if (keep) *keep = std::move(fd);
+  return id;
+}
+
 Result<UniqueFd> open_container_netns(const std::string& path) {
   auto opened = KATA_TRY(open_netns(path));
   if (!opened) return make_error(ErrorKind::not_found, "network namespace {}: does not exist", path);

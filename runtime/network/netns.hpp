@@ -31,6 +31,10 @@ Result<std::optional<UniqueFd>> open_netns(const std::string& path);
 /// The identity of the namespace open on `fd`; `path` only names it in errors.
 Result<NamespaceId> namespace_id(int fd, const std::string& path);
 
+/// The identity of the namespace file `path` (/proc/<pid>/ns/ipc, a pinned
+/// file, any type); with `keep`, the opened file is handed back there.
+Result<NamespaceId> namespace_id_of(const std::string& path, UniqueFd* keep = nullptr);
+
 /// Opens the network namespace an engine gave a container and proves it is
 /// one kata may change: a network namespace (invalid_argument otherwise),
 /// and neither kata's own nor the host's initial one (unsupported, as a

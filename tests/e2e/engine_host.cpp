@@ -131,6 +131,11 @@ std::string describe(const ProgramResult& result) {
          " s\nstdout: " + result.out + "\nstderr: " + result.err;
 }
 
+std::string trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
 std::vector<std::string> kata_leftovers(const std::string& kata_root, const std::string& id,

@@ -37,6 +37,9 @@ std::string describe(const ProgramResult& result);
 /// `word` single-quoted for /bin/sh (for command lines given to `sh -c`).
 std::string shell_quote(const std::string& word);
 
+/// `text` without trailing newlines, carriage returns and spaces (a command's output line).
+std::string trim(std::string text);
+
 /// Whether `text` contains `needle`.
 bool contains(const std::string& text, const std::string& needle);
 

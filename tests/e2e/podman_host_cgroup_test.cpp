@@ -21,11 +21,6 @@ using namespace kata::e2e;
 
 namespace {
 
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 /// Bytes of one of podman's binary sizes ("117.8MiB", "1.062GiB", "512kB"); -1 if unreadable.
 double parse_size(const std::string& text) {
   std::size_t used = 0;

@@ -30,11 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 /// The container ID podman wrote to `cidfile` (kata's container ID too).
 std::string read_cid(const std::string& cidfile) {
   auto text = read_file(cidfile, 4096);

@@ -20,11 +20,6 @@ using namespace kata::e2e;
 
 namespace {
 
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 /// The host uid the container's uid 0 maps to, from a printed
 /// /proc/self/uid_map line ("0 100000 65536"); -1 if none.
 long host_uid_of_root(const std::string& uid_map) {
