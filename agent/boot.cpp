@@ -36,8 +36,12 @@ Result<BootResult> boot() {
   result.config = KATA_TRY(parse_kernel_cmdline(cmdline).wrap("boot"));
   if (result.config.debug) console_log("{}", security_library_versions());
 
-  auto count = KATA_TRY(load_modules("/lib/modules").wrap("boot"));
-  console_log("modules loaded ({})", count);
+  auto modules = KATA_TRY(load_modules("/lib/modules").wrap("boot"));
+  if (modules.built_in) {
+    console_log("no modules to load (drivers built into the kernel)");
+  } else {
+    console_log("modules loaded ({})", modules.loaded);
+  }
 
   result.port = KATA_TRY(open_virtio_port(result.config.port_name, port_timeout).wrap("boot"));
   console_log("agent port {} open", result.config.port_name);

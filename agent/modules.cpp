@@ -32,7 +32,14 @@ Result<std::vector<std::string>> parse_load_order(std::string_view text) {
   return names;
 }
 
-Result<std::size_t> load_modules(const std::string& dir) {
+namespace {
+
+bool missing(const std::string& path) { return ::access(path.c_str(), F_OK) < 0 && errno == ENOENT; }
+
+}  // namespace
+
+Result<ModuleLoad> load_modules(const std::string& dir, const std::string& proc_modules) {
+  if (missing(dir + "/load-order") || missing(proc_modules)) return ModuleLoad{.loaded = 0, .built_in = true};
   auto text = KATA_TRY(read_file(dir + "/load-order", 64 * 1024));
   auto names = KATA_TRY(parse_load_order(text).wrap(dir + "/load-order"));
   for (const auto& name : names) {
@@ -44,7 +51,7 @@ Result<std::size_t> load_modules(const std::string& dir) {
       return sys_error(errno, "load module {}", name);
     }
   }
-  return names.size();
+  return ModuleLoad{.loaded = names.size(), .built_in = false};
 }
 
 }  // namespace kata::agent

@@ -3,13 +3,15 @@
 # /proc/<pid>/smaps_rollup) of the sandbox monitor + QEMU + virtiofsd of an
 # idle `kata run -d` container (busybox sleep), median over N sandboxes that
 # run at the same time (PSS splits shared pages, such as QEMU's libraries,
-# among them), printed next to the same for runc's container process, and
+# among them), for each guest kernel in turn (kata's own, then Debian's
+# cloud kernel), printed next to the same for runc's container process, and
 # crun's when installed.
 #
 # Usage (as root, after a build): bench/memory.sh [SANDBOXES] [KATA]
-#   (defaults: 5, build/cmd/kata). KATA_GUEST=DIR (holding vmlinuz and
-# kata-initramfs.img) points kata at an uninstalled guest image, as in
-# startup.sh. SETTLE=SECONDS (default 3) is the idle time before measuring.
+#   (defaults: 5, build/cmd/kata). KATA_GUEST=DIR (default: build/guest
+# beside KATA) holds vmlinuz-kata + kata-initramfs-kata.img and
+# vmlinuz-debian + kata-initramfs-debian.img; a kernel missing there is left
+# out. SETTLE=SECONDS (default 3) is the idle time before measuring.
 set -euo pipefail
 count=${1:-5}
 kata=$(realpath "${2:-build/cmd/kata}")
@@ -17,15 +19,18 @@ settle=${SETTLE:-3}
 work=$(mktemp -d /tmp/kata-bench-mem.XXXXXX)
 root=$work/root
 
-config_args=()
-if [[ -n ${KATA_GUEST:-} ]]; then
-  printf '[hypervisor.qemu]\nkernel = "%s/vmlinuz"\ninitrd = "%s/kata-initramfs.img"\n' "$KATA_GUEST" "$KATA_GUEST" > "$work/configuration.toml"
-  config_args=(--config "$work/configuration.toml")
-fi
+guest=$(realpath "${KATA_GUEST:-$(dirname "$kata")/../guest}")
+source "$(dirname "$0")/guest_configs.sh"
+write_guest_configs "$work" "$guest"
 
-cleanup() {
+delete_sandboxes() {
   for ((i = 0; i < count; i++)); do
-    "$kata" "${config_args[@]}" --root "$root" delete --force "mem-$i" >/dev/null 2>&1 || true
+    "$kata" --root "$root" delete --force "mem-$i" >/dev/null 2>&1 || true
+  done
+}
+cleanup() {
+  delete_sandboxes
+  for ((i = 0; i < count; i++)); do
     for peer in runc crun; do
       command -v "$peer" >/dev/null && "$peer" --root "$work/$peer-root" delete --force "mem-$peer-$i" >/dev/null 2>&1 || true
     done
@@ -68,10 +73,33 @@ pids_of() {
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-for ((i = 0; i < count; i++)); do
-  (cd "$work/bundle" && "$kata" "${config_args[@]}" --root "$root" run -d --pid-file "$work/mem-$i.pid" "mem-$i" \
-    </dev/null >/dev/null 2>"$work/mem-$i.err") || { echo "kata run mem-$i failed:" >&2; cat "$work/mem-$i.err" >&2; exit 1; }
-done
+# measure_kata KERNEL: starts $count sandboxes booting KERNEL, lets them
+# settle, records their PSS (kata_total[KERNEL] and the part rows), deletes them.
+declare -A kata_total part
+measure_kata() {
+  local kernel=$1 config=$work/$1.toml
+  for ((i = 0; i < count; i++)); do
+    (cd "$work/bundle" && "$kata" --config "$config" --root "$root" run -d --pid-file "$work/mem-$i.pid" "mem-$i" \
+      </dev/null >/dev/null 2>"$work/mem-$i.err") || { echo "kata run mem-$i ($kernel) failed:" >&2; cat "$work/mem-$i.err" >&2; exit 1; }
+  done
+  sleep "$settle"
+  local monitor_samples=() qemu_samples=() virtiofsd_samples=() total_samples=()
+  for ((i = 0; i < count; i++)); do
+    local dir="$root/mem-$i/" monitor qemu virtiofsd
+    monitor=$(pss_kib "$(cat "$work/mem-$i.pid")")
+    qemu=$(pss_kib $(pids_of qemu-system "$dir"))
+    virtiofsd=$(pss_kib $(pids_of virtiofsd "$dir"))
+    monitor_samples+=("$monitor") qemu_samples+=("$qemu") virtiofsd_samples+=("$virtiofsd")
+    total_samples+=($((monitor + qemu + virtiofsd)))
+  done
+  kata_total[$kernel]=$(printf '%s\n' "${total_samples[@]}" | median)
+  part[$kernel-monitor]=$(printf '%s\n' "${monitor_samples[@]}" | median)
+  part[$kernel-qemu]=$(printf '%s\n' "${qemu_samples[@]}" | median)
+  part[$kernel-virtiofsd]=$(printf '%s\n' "${virtiofsd_samples[@]}" | median)
+  delete_sandboxes
+}
+for kernel in "${kernels[@]}"; do measure_kata "$kernel"; done
+
 declare -A peer_pids
 for peer in runc crun; do
   command -v "$peer" >/dev/null || continue
@@ -88,27 +116,19 @@ for peer in runc crun; do
 done
 sleep "$settle"
 
-monitor_samples=() qemu_samples=() virtiofsd_samples=() total_samples=()
-for ((i = 0; i < count; i++)); do
-  dir="$root/mem-$i/"
-  monitor=$(pss_kib "$(cat "$work/mem-$i.pid")")
-  qemu=$(pss_kib $(pids_of qemu-system "$dir"))
-  virtiofsd=$(pss_kib $(pids_of virtiofsd "$dir"))
-  monitor_samples+=("$monitor") qemu_samples+=("$qemu") virtiofsd_samples+=("$virtiofsd")
-  total_samples+=($((monitor + qemu + virtiofsd)))
-done
-kata_total=$(printf '%s\n' "${total_samples[@]}" | median)
-
+base=${kata_total[debian]:-${kata_total[kata]}}
 printf '%-34s %12s %10s\n' "per container ($count at once)" "median PSS" "ratio"
-row() { printf '%-34s %8s MiB %10s\n' "$1" "$(mib "$2")" "$(awk -v a="$2" -v b="$kata_total" 'BEGIN { printf "%.3fx", a / b }')"; }
-row "kata: monitor+QEMU+virtiofsd" "$kata_total"
-row "  monitor" "$(printf '%s\n' "${monitor_samples[@]}" | median)"
-row "  QEMU" "$(printf '%s\n' "${qemu_samples[@]}" | median)"
-row "  virtiofsd" "$(printf '%s\n' "${virtiofsd_samples[@]}" | median)"
+row() { printf '%-34s %8s MiB %10s\n' "$1" "$(mib "$2")" "$(awk -v a="$2" -v b="$base" 'BEGIN { printf "%.3fx", a / b }')"; }
+for kernel in "${kernels[@]}"; do
+  row "kata ($kernel kernel): all three" "${kata_total[$kernel]}"
+  row "  monitor" "${part[$kernel-monitor]}"
+  row "  QEMU" "${part[$kernel-qemu]}"
+  row "  virtiofsd" "${part[$kernel-virtiofsd]}"
+done
 for peer in runc crun; do
   [[ -n ${peer_pids[$peer]:-} ]] || continue
   samples=()
   for pid in ${peer_pids[$peer]}; do samples+=("$(pss_kib "$pid")"); done
   row "$peer: container process" "$(printf '%s\n' "${samples[@]}" | median)"
 done
-echo "(ratio: median divided by kata's; the VM's memory is counted as far as the guest has touched it)"
+echo "(ratio: median divided by kata with Debian's kernel, else kata's; the VM's memory is counted as far as the guest has touched it)"

@@ -1,28 +1,29 @@
 #!/usr/bin/env bash
 # Start-up time of one container running `true`, kata against its baselines,
-# measured in the same run: the bare VM floor (QEMU booting kata's kernel and
-# initramfs to the agent's hello: build/bench/kata-bench-boot-floor), `kata run`, and `runc run` / `crun run` on the same
-# bundle when those are installed (apt-get install runc crun). Prints
-# medians and ratios.
+# measured in the same run: `kata run` with kata's own guest kernel and with
+# Debian's cloud kernel, the bare VM floor of each (QEMU booting that kernel
+# and its initramfs to the agent's hello: build/bench/kata-bench-boot-floor),
+# and `runc run` / `crun run` on the same bundle when those are installed
+# (apt-get install runc crun). The runs are interleaved round by round, so a
+# change in machine load hits every column alike. Prints medians and ratios.
 #
 # Usage (as root, after a build): bench/startup.sh [RUNS] [KATA]
 #   (defaults: 10, build/cmd/kata; the floor program is looked up beside it)
-# The configuration kata reads (--config, KATA_CONF_FILE, /etc/...) decides
-# the guest image and accelerator; with an uninstalled build, point it at
-# build/guest via a configuration file, as this script does when KATA_GUEST
-# names a directory holding vmlinuz and kata-initramfs.img.
+# KATA_GUEST=DIR (default: build/guest beside KATA) holds the guest images:
+# vmlinuz-kata + kata-initramfs-kata.img and vmlinuz-debian +
+# kata-initramfs-debian.img; a kernel missing there is left out.
+# EXTRA_CONFIG="KEY = VALUE" adds lines to [hypervisor.qemu] of every run.
 set -euo pipefail
 runs=${1:-10}
 kata=$(realpath "${2:-build/cmd/kata}")
 floor=$(dirname "$kata")/../bench/kata-bench-boot-floor
+guest=$(realpath "${KATA_GUEST:-$(dirname "$kata")/../guest}")
 work=$(mktemp -d /tmp/kata-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-config_args=()
-if [[ -n ${KATA_GUEST:-} ]]; then
-  printf '[hypervisor.qemu]\nkernel = "%s/vmlinuz"\ninitrd = "%s/kata-initramfs.img"\n' "$KATA_GUEST" "$KATA_GUEST" > "$work/configuration.toml"
-  config_args=(--config "$work/configuration.toml")
-fi
+source "$(dirname "$0")/guest_configs.sh"
+write_guest_configs "$work" "$guest"
+[[ ${#kernels[@]} -gt 0 ]] || { echo "no guest kernel in $guest" >&2; exit 1; }
 
 mkdir -p "$work/bundle/rootfs/bin"
 cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
@@ -35,34 +36,51 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # median of the numbers on stdin
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# time_runs NAME COMMAND...: runs COMMAND $runs times, prints the median in ms
-declare -A result
-time_runs() {
-  local name=$1; shift
-  local samples=()
-  for ((i = 0; i < runs; i++)); do
-    local start; start=$(now_ms)
-    "$@" >/dev/null 2>&1 || { echo "$name: run $i failed: $*" >&2; return 1; }
-    samples+=($(( $(now_ms) - start )))
-  done
-  result[$name]=$(printf '%s\n' "${samples[@]}" | median)
-}
-
-result[vm-floor]=$("$floor" "${config_args[@]}" "$runs" | median)
-time_runs "kata" bash -c "cd '$work/bundle' && '$kata' ${config_args[*]} --root '$work/root' run bench-kata"
+# The columns, in print order, and each one's command; samples collect per name.
+names=()
+declare -A command samples skipped
+add() { names+=("$1"); command[$1]=$2; }
+for kernel in "${kernels[@]}"; do
+  add "floor-$kernel" "'$floor' --config '$work/$kernel.toml' 1"
+  add "kata-$kernel" "cd '$work/bundle' && '$kata' --config '$work/$kernel.toml' --root '$work/root' run bench-kata"
+done
 for peer in runc crun; do
-  if command -v "$peer" >/dev/null; then
-    # A baseline that cannot run here (crun refuses hybrid cgroups) is
-    # reported and left out, not fatal.
-    time_runs "$peer" bash -c "cd '$work/bundle' && $peer --root '$work/$peer-root' run bench-$peer" ||
-      echo "$peer: skipped (it fails on this host; its error: $(cd "$work/bundle" && $peer --root "$work/$peer-root" run bench-$peer-probe 2>&1 | tail -1))" >&2
-  fi
+  command -v "$peer" >/dev/null && add "$peer" "cd '$work/bundle' && $peer --root '$work/$peer-root' run bench-$peer"
 done
 
-printf '%-10s %10s %10s\n' "runtime" "median ms" "ratio"
-base=${result[kata]}
-for name in vm-floor kata runc crun; do
-  [[ -n ${result[$name]:-} ]] || continue
-  printf '%-10s %10s %10s\n' "$name" "${result[$name]}" "$(awk -v a="${result[$name]}" -v b="$base" 'BEGIN { printf "%.2fx", a / b }')"
+for ((i = 0; i < runs; i++)); do
+  for name in "${names[@]}"; do
+    [[ -z ${skipped[$name]:-} ]] || continue
+    if [[ $name == floor-* ]]; then
+      # The floor program times its own boot (spawn to hello, no teardown).
+      sample=$(bash -c "${command[$name]}" 2>"$work/err") || sample=
+    else
+      start=$(now_ms)
+      bash -c "${command[$name]}" >/dev/null 2>"$work/err" && sample=$(( $(now_ms) - start )) || sample=
+    fi
+    if [[ -z $sample ]]; then
+      # A baseline that cannot run here (crun refuses hybrid cgroups) is
+      # reported and left out; a kata run that fails is fatal.
+      [[ $name == kata-* ]] && { echo "$name: run $i failed: $(tail -3 "$work/err")" >&2; exit 1; }
+      echo "$name: skipped (it fails on this host: $(tail -1 "$work/err"))" >&2
+      skipped[$name]=1
+      continue
+    fi
+    samples[$name]+="$sample "
+  done
 done
-echo "(ratio: median divided by kata's run; vm-floor: QEMU spawn to the agent's hello, no container, no teardown)"
+
+declare -A result
+for name in "${names[@]}"; do
+  [[ -n ${samples[$name]:-} ]] && result[$name]=$(printf '%s\n' ${samples[$name]} | median)
+done
+base=${result[kata-debian]:-${result[kata-kata]}}
+printf '%-13s %10s %10s\n' "run" "median ms" "ratio"
+for name in "${names[@]}"; do
+  [[ -n ${result[$name]:-} ]] || continue
+  printf '%-13s %10s %10s\n' "$name" "${result[$name]}" "$(awk -v a="${result[$name]}" -v b="$base" 'BEGIN { printf "%.2fx", a / b }')"
+done
+echo "(ratio: median divided by kata-debian's, else kata-kata's; $runs rounds; floor: QEMU spawn to the agent's hello, no container, no teardown)"
+if [[ -n ${result[kata-kata]:-} && -n ${result[kata-debian]:-} ]]; then
+  echo "kata's kernel against Debian's: $(awk -v a="${result[kata-kata]}" -v b="${result[kata-debian]}" 'BEGIN { printf "%.2fx", a / b }') (target: at most 0.45x)"
+fi

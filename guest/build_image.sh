@@ -1,105 +1,28 @@
 #!/usr/bin/env bash
-# Builds the guest image from Debian packages only: the cloud kernel (fetched
-# with `apt-get download`, unpacked with `dpkg -x`, never installed on the
-# host), the virtio/virtio-fs modules it needs in dependency order, and the
-# static agent as /init, packed by kata-mkcpio into a reproducible initramfs.
+# Packs a guest initramfs: the static agent as /init and, for a kernel that
+# loads its drivers as modules, those modules with their load order
+# (debian_kernel.sh stages them). kata-mkcpio writes a reproducible newc cpio.
 #
-# Usage: build_image.sh OUT_DIR AGENT MKCPIO METAPACKAGE "MODULE..." STRIP
-#   OUT_DIR      receives vmlinuz, kata-initramfs.img and cache/
-#   AGENT        the static kata-agent binary (becomes /init)
-#   MKCPIO       the kata-mkcpio host tool
-#   METAPACKAGE  e.g. linux-image-cloud-amd64
-#   MODULE...    module names the guest loads (dependencies are added)
-#   STRIP        the strip program (the agent is built with debug info)
-#
-# Cached: the .deb and its unpacked tree live under cache/<package>_<version>/
-# with a stamp, so a rebuild without a new kernel version downloads nothing.
+# Usage: build_image.sh OUTPUT AGENT MKCPIO STRIP [MODULE_DIR]
+#   OUTPUT      the initramfs to write (e.g. kata-initramfs-kata.img)
+#   AGENT       the static kata-agent binary (becomes /init)
+#   MKCPIO      the kata-mkcpio host tool
+#   STRIP       the strip program (the agent is built with debug info)
+#   MODULE_DIR  a directory of .ko files and their load-order; none for a
+#               kernel with everything built in: the image then has no
+#               /lib/modules and the agent loads nothing
 set -euo pipefail
 
-out=$1 agent=$2 mkcpio=$3 metapackage=$4 wanted=$5 strip=$6
+output=$1 agent=$2 mkcpio=$3 strip=$4 modules=${5:-}
 export LC_ALL=C
 
-# The metapackage depends on exactly one real image package; resolve it and
-# its candidate version (the cache key).
-package=$(apt-cache depends "$metapackage" 2>/dev/null |
-  awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }' || true)
-if [[ -n $package ]]; then
-  version=$(apt-cache policy "$package" | awk '$1 == "Candidate:" { print $2 }')
-else
-  # Offline or no package lists: rebuild from the newest kernel already cached.
-  cached=$(ls -d "$out"/cache/linux-image-*_*/unpacked.stamp 2>/dev/null | sort -V | tail -n1 || true)
-  if [[ -z $cached ]]; then
-    echo "build_image: cannot resolve $metapackage (has 'apt-get update' run?)" >&2
-    exit 1
-  fi
-  entry=$(basename "$(dirname "$cached")")
-  package=${entry%%_*} version=${entry#*_}
-  echo "build_image: $metapackage not resolvable, using cached $package $version" >&2
-fi
-kernel_release=${package#linux-image-}
-cache="$out/cache/${package}_${version}"
-
-if [[ ! -e $cache/unpacked.stamp ]]; then
-  rm -rf "$cache"
-  mkdir -p "$cache/deb"
-  # apt-get download writes into the current directory; run as the invoking
-  # user (as root it warns that _apt cannot write here, which is harmless).
-  (cd "$cache/deb" && apt-get download -q "$package=$version" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
-  deb=$(ls "$cache"/deb/*.deb 2>/dev/null | head -n1)
-  if [[ -z $deb ]]; then
-    echo "build_image: apt-get download $package=$version failed" >&2
-    exit 1
-  fi
-  dpkg -x "$deb" "$cache/root"
-  # Debian generates modules.dep at install time (postinst), so the .deb has
-  # none: generate it in the unpacked tree.
-  depmod -b "$cache/root" "$kernel_release"
-  touch "$cache/unpacked.stamp"
-fi
-
-moddir="$cache/root/lib/modules/$kernel_release"
-
-# Load order: depth-first over modules.dep, each module after everything it
-# depends on, each module once. Names match with '-' and '_' equivalent, as
-# modprobe does.
-order=$(awk -v wanted="$wanted" '
-  function norm(path,   base) {
-    base = path; sub(/.*\//, "", base); sub(/\.ko(\.xz|\.zst|\.gz)?$/, "", base)
-    gsub(/-/, "_", base); return base
-  }
-  function visit(name,   n, i, parts) {
-    if (name in done) return
-    if (!(name in file)) { missing = missing " " name; return }
-    if (name in active) return
-    active[name] = 1
-    n = split(deps[name], parts, " ")
-    for (i = 1; i <= n; i++) visit(norm(parts[i]))
-    done[name] = 1
-    print file[name]
-  }
-  {
-    path = $1; sub(/:$/, "", path)
-    name = norm(path); file[name] = path
-    deps[name] = ""
-    for (i = 2; i <= NF; i++) deps[name] = deps[name] " " $i
-  }
-  END {
-    n = split(wanted, list, /[ ;]+/)
-    for (i = 1; i <= n; i++) if (list[i] != "") visit(norm(list[i]))
-    if (missing != "") { print "missing modules:" missing > "/dev/stderr"; exit 1 }
-  }' "$moddir/modules.dep")
-
-# Stage the modules flat and uncompressed: finit_module only takes compressed
-# modules with MODULE_INIT_COMPRESSED_FILE and a kernel built to decompress.
-stage="$out/stage"
+stage="$output.stage"
 rm -rf "$stage"
 mkdir -p "$stage"
-manifest="$out/initramfs.manifest"
+manifest="$stage/manifest"
 {
   echo "dir /dev 0755"
   echo "nod /dev/console 0600 c 5 1"
-  echo "dir /lib 0755"
-  echo "dir /lib/modules 0755"
   echo "dir /proc 0755"
   echo "dir /run 0755"
   echo "dir /sys 0755"
@@ -109,25 +32,18 @@ manifest="$out/initramfs.manifest"
 # The initramfs is left uncompressed: it is a few MiB, and under TCG the
 # kernel's decompression costs more boot time than reading the bytes.
 "$strip" --strip-all -o "$stage/init" "$agent"
-: >"$stage/load-order"
-while read -r path; do
-  [[ -z $path ]] && continue
-  base=$(basename "$path")
-  case $base in
-    *.ko.xz) xz -dc "$moddir/$path" >"$stage/${base%.xz}"; base=${base%.xz} ;;
-    *.ko.zst) zstd -qdc "$moddir/$path" >"$stage/${base%.zst}"; base=${base%.zst} ;;
-    *.ko.gz) gzip -dc "$moddir/$path" >"$stage/${base%.gz}"; base=${base%.gz} ;;
-    *) cp "$moddir/$path" "$stage/$base" ;;
-  esac
-  echo "$base" >>"$stage/load-order"
-  echo "file /lib/modules/$base $stage/$base 0644" >>"$manifest"
-done <<<"$order"
-echo "file /lib/modules/load-order $stage/load-order 0644" >>"$manifest"
+count=0
+if [[ -n $modules ]]; then
+  echo "dir /lib 0755" >>"$manifest"
+  echo "dir /lib/modules 0755" >>"$manifest"
+  while read -r base; do
+    [[ -z $base ]] && continue
+    echo "file /lib/modules/$base $modules/$base 0644" >>"$manifest"
+    count=$((count + 1))
+  done <"$modules/load-order"
+  echo "file /lib/modules/load-order $modules/load-order 0644" >>"$manifest"
+fi
 
-"$mkcpio" "$manifest" "$out/kata-initramfs.img.tmp"
-mv "$out/kata-initramfs.img.tmp" "$out/kata-initramfs.img"
-cp "$cache/root/boot/vmlinuz-$kernel_release" "$out/vmlinuz.tmp"
-mv "$out/vmlinuz.tmp" "$out/vmlinuz"
-echo "$package $version" >"$out/kernel-version"
-echo "guest image: kernel $package $version, initramfs $(stat -c %s "$out/kata-initramfs.img") bytes," \
-  "modules: $(tr '\n' ' ' <"$stage/load-order")"
+"$mkcpio" "$manifest" "$output.tmp"
+mv "$output.tmp" "$output"
+echo "guest initramfs: $(basename "$output"), $(stat -c %s "$output") bytes, $count modules"

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <toml++/toml.h>
 #include <utility>
@@ -167,10 +168,28 @@ class TableReader {
   std::vector<std::string> taken_;  // a handful of keys: a vector keeps their order
 };
 
+// guest/ installs each kernel with the initramfs it boots: vmlinuz-NAME and
+// kata-initramfs-NAME.img side by side (Debian's kernel needs its modules in
+// the initramfs, kata's has none). Naming one of those kernels is enough.
+std::optional<std::string> initrd_built_for(const std::string& kernel) {
+  auto slash = kernel.rfind('/');
+  std::string_view name = std::string_view(kernel).substr(slash + 1);
+  constexpr std::string_view prefix = "vmlinuz-";
+  if (!name.starts_with(prefix) || name.size() == prefix.size()) return std::nullopt;
+  std::string initrd = fmt::format("{}kata-initramfs-{}.img", kernel.substr(0, slash + 1), name.substr(prefix.size()));
+  struct stat st {};
+  if (::stat(initrd.c_str(), &st) < 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return initrd;
+}
+
 Result<void> read_qemu(TableReader& reader, HypervisorConfig& config) {
   KATA_TRY(reader.absolute_path("path", config.path));
+  std::string default_initrd = config.initrd;
   KATA_TRY(reader.absolute_path("kernel", config.kernel));
   KATA_TRY(reader.absolute_path("initrd", config.initrd));
+  if (config.initrd == default_initrd) {
+    if (auto paired = initrd_built_for(config.kernel)) config.initrd = *paired;
+  }
   KATA_TRY(reader.choice<MachineType>("machine_type", config.machine_type,
                                       {{"q35", MachineType::q35}, {"microvm", MachineType::microvm}}));
   KATA_TRY(reader.string("kernel_params", config.kernel_params));
@@ -209,6 +228,7 @@ Result<void> read_qemu(TableReader& reader, HypervisorConfig& config) {
                         reader.name("enable_annotations"), i, config.enable_annotations[i]);
     }
   }
+  KATA_TRY(reader.unsigned_integer("tcg_tb_size", config.tcg_tb_size, 0, 4096));
   KATA_TRY(reader.choice<Accel>("accel", config.accel,
                                 {{"auto", Accel::automatic}, {"kvm", Accel::kvm}, {"tcg", Accel::tcg}}));
   return ok();

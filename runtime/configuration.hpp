@@ -68,6 +68,10 @@ struct HypervisorConfig {
   /// match the whole key (ECMAScript syntax); empty: none.
   std::vector<std::string> enable_annotations;
   Accel accel = Accel::automatic;
+  /// MiB of QEMU's TCG translation cache (-accel tcg,tb-size=); 0: QEMU's
+  /// default (1 GiB reserved, touched as the guest runs new code). No
+  /// effect under KVM.
+  unsigned tcg_tb_size = 0;
 
   /// Field by field; the shipped file's test compares against the defaults.
   bool operator==(const HypervisorConfig&) const = default;

@@ -146,6 +146,7 @@ Result<VmConfigs> vm_configs_for(const Configuration& config, const std::string&
   qemu.kernel = config.hypervisor.kernel;
   qemu.initrd = config.hypervisor.initrd;
   qemu.kernel_params = config.hypervisor.kernel_params;
+  qemu.tcg_tb_size_mib = config.hypervisor.tcg_tb_size;
   qemu.debug = config.hypervisor.enable_debug;
   qemu.console_log = dir + "/" + console_log_name;
   // QEMU binds and connects its unix sockets by path, and sun_path holds

@@ -35,6 +35,7 @@ struct QemuConfig {
   std::string initrd;                ///< guest initramfs holding the agent
   std::string kernel_params;         ///< extra kernel parameters, appended after kata's own
   unsigned long tsc_khz = 0;         ///< host TSC frequency; microvm under TCG hangs without it
+  unsigned tcg_tb_size_mib = 0;      ///< TCG translation cache size; 0: QEMU's default
   std::string console_log;           ///< file receiving the guest's serial console
   std::string qmp_socket;            ///< QMP unix socket QEMU listens on
   std::string agent_socket;          ///< unix socket QEMU listens on for the agent's virtio-serial port

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "hypervisor/accel.hpp"
+#include "runtime/check/guest_kernel.hpp"
 
 namespace kata::runtime {
 
@@ -266,6 +267,38 @@ bool check_hypervisor(const CheckInputs& inputs, bool kvm_usable, const HostProb
   return ok;
 }
 
+// Which kernel the configuration boots and whether it carries what kata's
+// guest needs, from the .config installed beside it. No .config: a warning,
+// since nothing can be said (the boot may still work).
+bool check_guest_kernel_config(const CheckInputs& inputs, const HostProbe& probe, std::string_view initrd,
+                               Checks& checks) {
+  std::string path = guest_kernel_config_path(inputs.kernel_path);
+  auto config = probe.read_file(path);
+  if (!config) {
+    checks.warn("guest.kernel.config", fmt::format("no {}: cannot tell what the kernel carries", path),
+                "install the kernel's .config as " + path + " (kata's guest image does)");
+    return true;
+  }
+  auto facts = inspect_guest_kernel(*config, inputs.machine_type, initrd);
+  std::string kind = facts.kata_kernel ? "kata's own kernel" : "another kernel";
+  std::string drivers = facts.modular ? "modules loaded from the initramfs" : "drivers built in, no modules";
+  std::string which = fmt::format("{} {} ({})", kind, facts.release, drivers);
+  if (!facts.missing.empty()) {
+    checks.fail("guest.kernel.config", fmt::format("{} lacks {}", which, fmt::join(facts.missing, ", ")),
+                "build it with those options (=y, or =m with the module in the initramfs), or use kata's kernel");
+    return false;
+  }
+  if (!facts.lacking.empty()) {
+    checks.warn("guest.kernel.config",
+                fmt::format("{} lacks {}: limits, user namespaces, network or power-off may not work", which,
+                            fmt::join(facts.lacking, ", ")),
+                "build it with those options, or use kata's kernel");
+    return true;
+  }
+  checks.pass("guest.kernel.config", which + ": carries what kata needs");
+  return true;
+}
+
 bool check_guest(const CheckInputs& inputs, const HostProbe& probe, Checks& checks) {
   bool ok = true;
   auto virtiofsd = probe.accessible(inputs.virtiofsd_path, X_OK) ? probe.run({inputs.virtiofsd_path, "--version"})
@@ -291,6 +324,7 @@ bool check_guest(const CheckInputs& inputs, const HostProbe& probe, Checks& chec
     return false;
   }
   checks.pass("guest.initrd", fmt::format("{} readable ({} KiB)", inputs.initrd_path, initrd->size() / 1024));
+  if (!check_guest_kernel_config(inputs, probe, *initrd, checks)) ok = false;
   if (inputs.agent_protocol_marker.empty()) return ok;
   // The agent embeds its protocol version as a plain string; the initramfs
   // is an uncompressed cpio, so the bytes can be searched directly.

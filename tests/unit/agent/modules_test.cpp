@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -26,4 +30,40 @@ TEST_CASE("an empty load order lists no modules") {
   auto names = parse_load_order("");
   REQUIRE(names);
   CHECK(names->empty());
+}
+
+namespace {
+
+// A scratch directory removed at the end of the test.
+struct ScratchDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("kata-modules-test-" + std::to_string(::getpid()));
+  ScratchDir() { std::filesystem::create_directories(path); }
+  ~ScratchDir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("an image without a load order loads nothing: the drivers are built in") {
+  ScratchDir dir;
+  auto load = kata::agent::load_modules(dir.path.string(), "/proc/self/status");
+  REQUIRE(load);
+  CHECK(load->built_in);
+  CHECK(load->loaded == 0);
+}
+
+TEST_CASE("a kernel without module support loads nothing, even with a load order") {
+  ScratchDir dir;
+  std::ofstream(dir.path / "load-order") << "virtio.ko\n";
+  auto load = kata::agent::load_modules(dir.path.string(), (dir.path / "no-proc-modules").string());
+  REQUIRE(load);
+  CHECK(load->built_in);
+}
+
+TEST_CASE("a listed module that is missing is an error when the kernel loads modules") {
+  ScratchDir dir;
+  std::ofstream(dir.path / "load-order") << "virtio.ko\n";
+  auto load = kata::agent::load_modules(dir.path.string(), "/proc/self/status");
+  REQUIRE_FALSE(load);
+  CHECK(load.error().kind == kata::ErrorKind::not_found);
 }

@@ -72,6 +72,18 @@ TEST_CASE("microvm under TCG matches the golden argv") {
   check_golden(build_argv(config), "microvm-tcg.argv");
 }
 
+TEST_CASE("a TCG translation cache size moves the accelerator to -accel") {
+  auto config = sample_config();
+  config.tcg_tb_size_mib = 64;
+  auto argv = build_argv(config);
+  CHECK(has_pair(argv, "-accel", "tcg,tb-size=64"));
+  CHECK(has_pair(argv, "-machine", "q35,memory-backend=mem"));
+  // Under KVM the size means nothing and the argv is the usual one.
+  config.accel = Accel::kvm;
+  CHECK(has_pair(build_argv(config), "-machine", "q35,accel=kvm,memory-backend=mem"));
+  CHECK_FALSE(has_pair(build_argv(config), "-accel", "tcg,tb-size=64"));
+}
+
 TEST_CASE("the accelerator picks the CPU model") {
   auto config = sample_config();
   CHECK(has_pair(build_argv(config), "-cpu", "max"));

@@ -198,6 +198,7 @@ TEST_CASE("every implemented key is parsed") {
   CHECK(qemu.enable_debug);
   CHECK(qemu.enable_annotations == std::vector<std::string>{"kernel_params", "default_memory"});
   CHECK(qemu.accel == Accel::tcg);
+  CHECK(qemu.tcg_tb_size == 64);
   CHECK(config->agent.enable_debug);
   CHECK(config->agent.dial_timeout == 90);
   CHECK(config->runtime.enable_debug);
@@ -305,4 +306,29 @@ TEST_CASE("load_configuration_file names the path on read errors") {
   auto result = load_configuration_file(bad.string());
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().message == bad.string() + ": hypervisor.qemu.default_vcpus: expected an integer, got string");
+}
+
+TEST_CASE("naming an installed kernel picks the initramfs built for it") {
+  fs::path dir = make_temp_dir();
+  ScopeExit cleanup([&] { fs::remove_all(dir); });
+  write(dir / "vmlinuz-debian", "kernel");
+  write(dir / "kata-initramfs-debian.img", "cpio");
+  auto config = parse_configuration("[hypervisor.qemu]\nkernel = \"" + (dir / "vmlinuz-debian").string() + "\"\n",
+                                    "/etc/k.toml");
+  REQUIRE(config.ok());
+  CHECK(config->hypervisor.initrd == (dir / "kata-initramfs-debian.img").string());
+
+  SUBCASE("an initrd set in the file wins") {
+    auto explicit_initrd = parse_configuration("[hypervisor.qemu]\nkernel = \"" + (dir / "vmlinuz-debian").string() +
+                                                   "\"\ninitrd = \"/opt/kata/other.img\"\n",
+                                               "/etc/k.toml");
+    REQUIRE(explicit_initrd.ok());
+    CHECK(explicit_initrd->hypervisor.initrd == "/opt/kata/other.img");
+  }
+  SUBCASE("no such initramfs: the default stays") {
+    auto other = parse_configuration("[hypervisor.qemu]\nkernel = \"" + (dir / "vmlinuz-6.1").string() + "\"\n",
+                                     "/etc/k.toml");
+    REQUIRE(other.ok());
+    CHECK(other->hypervisor.initrd == installed_guest_initrd);
+  }
 }

@@ -17,6 +17,16 @@ const char* virtiofsd = "/usr/lib/qemu/virtiofsd";
 const char* kernel = "/usr/share/kata-containers/vmlinuz";
 const char* initrd = "/usr/share/kata-containers/kata-initramfs.img";
 
+// The .config of a kernel carrying everything kata's guest needs (kata's own).
+const std::string kernel_config =
+    "# Linux/x86 6.1.192 Kernel Configuration\nCONFIG_LOCALVERSION=\"-kata\"\n# CONFIG_MODULES is not set\n"
+    "CONFIG_BLK_DEV_INITRD=y\nCONFIG_DEVTMPFS=y\nCONFIG_PROC_FS=y\nCONFIG_SYSFS=y\nCONFIG_TMPFS=y\n"
+    "CONFIG_UNIX98_PTYS=y\nCONFIG_UNIX=y\nCONFIG_INET=y\nCONFIG_NAMESPACES=y\nCONFIG_UTS_NS=y\nCONFIG_IPC_NS=y\n"
+    "CONFIG_PID_NS=y\nCONFIG_NET_NS=y\nCONFIG_SECCOMP_FILTER=y\nCONFIG_CGROUPS=y\nCONFIG_VIRTIO_CONSOLE=y\n"
+    "CONFIG_FUSE_FS=y\nCONFIG_VIRTIO_FS=y\nCONFIG_VIRTIO_PCI=y\nCONFIG_MEMCG=y\nCONFIG_CGROUP_PIDS=y\n"
+    "CONFIG_CGROUP_SCHED=y\nCONFIG_CFS_BANDWIDTH=y\nCONFIG_CPUSETS=y\nCONFIG_USER_NS=y\nCONFIG_ACPI=y\n"
+    "CONFIG_VIRTIO_NET=y\n";
+
 CheckInputs default_inputs() {
   CheckInputs inputs;
   inputs.hypervisor_path = qemu;
@@ -38,6 +48,7 @@ FakeHostProbe host(const std::string& name) {
   probe.kvm.api_version = 12;
   probe.executables = {qemu, virtiofsd, kernel, "/proc"};
   probe.files[initrd] = std::string("070701...init\0", 14) + "kata-agent-protocol=1";
+  probe.files[std::string(kernel) + ".config"] = kernel_config;
   probe.outputs[{qemu, "--version"}] = {0, "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\n"};
   probe.outputs[{qemu, "-machine", "help"}] = {0, "Supported machines are:\nmicrovm              microvm (i386)\nq35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)\n"};
   probe.outputs[{qemu, "-accel", "help"}] = {0, "Accelerators supported in QEMU binary:\ntcg\nkvm\n"};
@@ -60,6 +71,7 @@ TEST_CASE("Intel host with KVM: capable with KVM, can create, strict passes") {
   CHECK(find(report, "cpu.virtualization").fact.find("vmx") != std::string::npos);
   CHECK(find(report, "kvm.modules").fact.find("unrestricted_guest=Y") != std::string::npos);
   CHECK(find(report, "kvm.create_vm").status == CheckStatus::pass);
+  CHECK(find(report, "guest.kernel.config").fact.find("kata's own kernel 6.1.192-kata") != std::string::npos);
   CHECK(report.verdict.capable);
   CHECK(report.verdict.uses_kvm);
   CHECK(report.verdict.can_create);
@@ -155,6 +167,24 @@ TEST_CASE("missing QEMU, wrong machine type and missing guest image are failures
     CHECK(report.verdict.capable);
     CHECK_FALSE(report.verdict.can_create);
     CHECK(report.exit_code(false) == 1);
+  }
+  SUBCASE("kernel without virtio-fs") {
+    auto probe = host("intel-kvm");
+    std::string config = kernel_config;
+    config.replace(config.find("CONFIG_VIRTIO_FS=y"), 18, "CONFIG_VIRTIO_FS=m");
+    probe.files[std::string(kernel) + ".config"] = config;
+    auto report = run_host_checks(default_inputs(), probe);
+    const auto& check = find(report, "guest.kernel.config");
+    CHECK(check.status == CheckStatus::fail);
+    CHECK(check.fact.find("CONFIG_VIRTIO_FS") != std::string::npos);
+    CHECK_FALSE(report.verdict.can_create);
+  }
+  SUBCASE("kernel without a .config beside it") {
+    auto probe = host("intel-kvm");
+    probe.files.erase(std::string(kernel) + ".config");
+    auto report = run_host_checks(default_inputs(), probe);
+    CHECK(find(report, "guest.kernel.config").status == CheckStatus::warn);
+    CHECK(report.verdict.can_create);
   }
   SUBCASE("agent of another protocol") {
     auto probe = host("intel-kvm");
