@@ -123,13 +123,17 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   const std::string socket_path = dir + "/" + monitor_socket_name;
   bool in_vm = false;
   std::optional<ChildProcess> stand_in;
+  std::optional<HostCgroupRecord> host_cgroup;
   ScopeExit rollback([&] {
     stand_in.reset();
     // Out of the VM first: its processes hold the mounts below.
     if (in_vm) (void)send_monitor_command(socket_path, RemoveCommand{}, 30s);
     (void)remove_share_entry(share, params.id);
+    if (host_cgroup) (void)remove_host_cgroup(*host_cgroup);
     (void)store.remove(lock);
   });
+
+  if (inputs.cgroup_plan) host_cgroup = KATA_TRY(create_host_cgroup(*inputs.cgroup_plan));
 
   KATA_TRY(write_file_atomic(dir + "/" + container_process_name, oci::to_json(*spec.process).dump(), 0600)
                .wrap("save the container's process"));
@@ -171,6 +175,7 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   stand_in_params.uts_fd = shared.uts ? shared.uts.get() : -1;
   stand_in = KATA_TRY(spawn_stand_in(stand_in_params));
   stand_in_end.reset();
+  if (host_cgroup) KATA_TRY(join_host_cgroup(leaf_paths(*host_cgroup), stand_in->pid()).wrap("the container's stand-in"));
   pid_t container_pid = stand_in->pid();
 
   ContainerRecord record;
@@ -193,6 +198,7 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   record.qmp_socket = sandbox.qmp_socket;
   record.agent_socket = sandbox.agent_socket;
   record.virtiofsd_socket = sandbox.virtiofsd_socket;
+  record.host_cgroup = host_cgroup;
   KATA_TRY(run_creation_hooks(spec, record));
   KATA_TRY(store.save(lock, record).wrap("save state"));
   if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, container_pid));

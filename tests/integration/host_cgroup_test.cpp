@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
+#include "common/scope_exit.hpp"
 #include "runtime/host_cgroup_plan.hpp"
 #include "tests/support/kata_cli.hpp"
 
@@ -243,4 +245,46 @@ TEST_CASE("a cgroupsPath kata cannot create is an error naming it and leaves not
         CHECK_MESSAGE(!entry.is_directory(), "left behind: " << entry.path());
     }
   }
+}
+
+TEST_CASE("a pod member's stand-in is in the member's own cgroupsPath; its delete removes only that") {
+  KataSandboxes sandboxes({.name = "kata-host-cgroup-pod"});
+  ParentCgroup parent("kata-cgpod-" + std::to_string(::getpid()));
+  const std::string netns_name = "kata-cgpod" + std::to_string(::getpid());
+  REQUIRE(std::system(("ip netns add " + netns_name).c_str()) == 0);
+  ScopeExit netns_gone([&] { (void)std::system(("ip netns del " + netns_name).c_str()); });
+  // CRI-O's annotations, the pod's network namespace, a cgroup each.
+  auto in_pod = [&](const std::string& type, const std::string& cgroup) {
+    return BundleOptions{.edit = [=, &parent](json& spec) {
+      spec["annotations"] = {{"io.kubernetes.cri-o.ContainerType", type}, {"io.kubernetes.cri-o.SandboxID", "cgpod"}};
+      spec["linux"]["cgroupsPath"] = parent.name() + "/" + cgroup;
+      for (auto& entry : spec["linux"]["namespaces"])
+        if (entry["type"] == "network") entry["path"] = "/run/netns/" + netns_name;
+    }};
+  };
+  auto pause = sandboxes.bundle("cgpod", {"/bin/sleep", "1000"}, in_pod("sandbox", "pause"));
+  auto created = sandboxes.kata({"create", "-b", pause, "cgpod"});
+  REQUIRE_MESSAGE(created.status == 0, describe(created));
+  auto app = sandboxes.bundle("cgpod-app", {"/bin/sleep", "1000"}, in_pod("container", "app"));
+  created = sandboxes.kata({"create", "-b", app, "cgpod-app"});
+  REQUIRE_MESSAGE(created.status == 0, describe(created));
+
+  std::string lines;
+  auto member_pid = std::to_string(sandboxes.record("cgpod-app")["pid"].get<long>());
+  CHECK_MESSAGE(in_cgroup(member_pid, parent.name() + "/app", lines), "member " << member_pid << ":\n" << lines);
+  // The VM stays the sandbox's: QEMU is in the sandbox's cgroup.
+  auto qemu = processes_naming(sandboxes.dir_of("cgpod") + "/", "qemu-system");
+  REQUIRE(qemu.size() == 1);
+  CHECK_MESSAGE(in_cgroup(qemu.front(), parent.name() + "/pause", lines), "qemu:\n" << lines);
+
+  auto deleted = sandboxes.kata({"delete", "--force", "cgpod-app"});
+  REQUIRE_MESSAGE(deleted.status == 0, describe(deleted));
+  for (const auto& hierarchy : hierarchies()) {
+    CHECK_FALSE(fs::exists(runtime::cgroup_dir_in(hierarchy, parent.name() + "/app")));
+    CHECK(fs::exists(runtime::cgroup_dir_in(hierarchy, parent.name() + "/pause")));
+  }
+  deleted = sandboxes.kata({"delete", "--force", "cgpod"});
+  REQUIRE_MESSAGE(deleted.status == 0, describe(deleted));
+  CHECK_FALSE(fs::exists(dir_of(parent.name() + "/pause", "memory")));
+  CHECK(parent.all_exist());
 }
