@@ -31,6 +31,10 @@ class Hypervisor {
   /// Returns the wait status of the VMM, or of a helper the VM cannot run
   /// without (virtiofsd), if it has exited (reaping it); nullopt while all run.
   virtual Result<std::optional<int>> poll_exit() = 0;
+  /// Adds `mib` MiB of memory to the running VM (one memory slot); errors
+  /// name the bound it would cross (slots, the maximum) and leave the VM as
+  /// it was.
+  virtual Result<void> hot_add_memory(unsigned mib) = 0;
   /// Unix socket on which the guest agent's channel is reachable.
   virtual std::string agent_socket() const = 0;
   /// Host pids of the VMM and its helpers that are still owned (for `ps`, cgroups, cleanup).

@@ -79,6 +79,17 @@ Result<SharedNamespaces> match_sandbox_namespaces(const oci::Spec& spec, const G
   return shared;
 }
 
+// The sandbox's VM grew by `added_mib` for this member: its host cgroup's
+// memory limit (VM + overhead) grows as much, in state.json too, so a later
+// `kata update` of the sandbox keeps it.
+Result<void> raise_sandbox_memory(StateStore& store, const std::string& sandbox_id, unsigned added_mib) {
+  auto lock = KATA_TRY(store.lock(sandbox_id));
+  auto record = KATA_TRY(store.load(sandbox_id));
+  if (!record.host_cgroup) return ok();
+  KATA_TRY(raise_host_memory_limit(*record.host_cgroup, static_cast<std::uint64_t>(added_mib) << 20));
+  return store.save(lock, record);
+}
+
 // The live sandbox named by the member's annotation.
 Result<ContainerRecord> live_sandbox(const StateStore& store, const std::string& sandbox_id) {
   auto sandbox = store.load(sandbox_id);
@@ -159,9 +170,12 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   std::vector<int> fds{listener.get(), monitor_end.get()};
   for (const auto& fd : stdio) fds.push_back(fd.get());
   CreateMemberCommand command{params.id, inputs.guest.spec, terminal, shared.join};
-  KATA_TRY(send_monitor_request(*sandbox.monitor_socket, command, fds, member_create_timeout)
-               .wrap(fmt::format("create the container in pod sandbox {}'s VM", sandbox.id)));
+  auto reply = KATA_TRY(send_monitor_request(*sandbox.monitor_socket, command, fds, member_create_timeout)
+                            .wrap(fmt::format("create the container in pod sandbox {}'s VM", sandbox.id)));
   in_vm = true;
+  if (auto added = reply.find("hot_added_mib"); added != reply.end() && added->is_number_unsigned() && *added > 0u)
+    KATA_TRY(raise_sandbox_memory(store, sandbox.id, added->get<unsigned>())
+                 .wrap(fmt::format("raise pod sandbox {}'s host memory limit", sandbox.id)));
   listener.reset();
   monitor_end.reset();
   stdio.clear();

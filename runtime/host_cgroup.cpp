@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -243,6 +244,23 @@ Result<void> update_host_cgroup(const HostCgroupRecord& record, const HostLimits
   for (const auto& leaf : record.leaves) {
     if (!leaf.created) continue;
     KATA_TRY(apply_writes(leaf.path, writes_for(leaf, limits, record.memory_limit))
+                 .wrap(fmt::format("linux.cgroupsPath {}", record.cgroups_path)));
+  }
+  return ok();
+}
+
+Result<void> raise_host_memory_limit(HostCgroupRecord& record, std::uint64_t added_bytes) {
+  record.memory_limit += added_bytes;
+  for (const auto& leaf : record.leaves) {
+    if (!leaf.created || !contains(leaf.controllers, "memory")) continue;
+    std::string file = leaf.path + (leaf.unified ? "/memory.max" : "/memory.limit_in_bytes");
+    auto current = KATA_TRY(read_cgroup_file(file).wrap(fmt::format("linux.cgroupsPath {}", record.cgroups_path)));
+    // "max" (v2) or v1's page-rounded INT64_MAX: no limit to raise.
+    std::uint64_t value = 0;
+    auto text = std::string_view(current).substr(0, current.find_first_of(" \n"));
+    auto [end, failure] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (failure != std::errc() || end != text.data() + text.size() || value >= (std::uint64_t{1} << 62)) continue;
+    KATA_TRY(write_cgroup_file(file, std::to_string(record.memory_limit))
                  .wrap(fmt::format("linux.cgroupsPath {}", record.cgroups_path)));
   }
   return ok();

@@ -61,6 +61,12 @@ std::vector<std::string> leaf_paths(const HostCgroupRecord& record);
 /// existed before are left as they are.
 Result<void> update_host_cgroup(const HostCgroupRecord& record, const HostLimits& limits);
 
+/// Raises the sandbox's memory limit by `added_bytes` (memory hot-added to
+/// its VM for a pod member), in the record and in the leaves kata created
+/// where a limit is set (an unlimited cgroup stays so), so the host never
+/// OOM-kills the grown VM for what the guest allows.
+Result<void> raise_host_memory_limit(HostCgroupRecord& record, std::uint64_t added_bytes);
+
 /// Removes the directories kata created, deepest first, waiting briefly for
 /// processes that were just killed to leave them. A directory already gone
 /// is fine, and so is one that now holds a child cgroup of someone else's

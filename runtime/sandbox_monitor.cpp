@@ -10,10 +10,13 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <limits>
 #include <memory>
 #include <cstdio>
 #include <optional>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "agent-client/client.hpp"
 #include "common/fs.hpp"
@@ -465,6 +468,7 @@ class Monitor {
     for (std::size_t i = 2; i < fds.size(); ++i) member.stdio.push_back(std::move(fds[i]));
     auto spec = command.spec;
     join_sandbox_namespaces(spec, sandbox_container().guest_pid, command.join);
+    unsigned added_mib = grow_for_member(command.id, spec);
     member.streams = KATA_TRY(agent_->allocate_stdio(true, command.terminal));
     member.guest_pid = KATA_TRY(agent_->create_container(command.id, spec, member.streams, command.terminal, rpc_timeout));
     const auto& io = member.stdio;
@@ -484,7 +488,31 @@ class Monitor {
     auto pid = member.guest_pid;
     containers_.emplace(command.id, std::move(member));
     log_line("pod member " + command.id + " created");
-    return json{{"pid", pid}};
+    return json{{"pid", pid}, {"hot_added_mib", added_mib}};
+  }
+
+  // The VM grows by a member's memory limit, as a sandbox's VM is sized for
+  // its container's: the limit rounded up to the guest's 128 MiB memory
+  // block, hot-added as one pc-dimm. A VM that cannot grow (microvm, no
+  // slot or room left) runs the member anyway, within the guest cgroup's
+  // limit, and says so in the log. Returns the MiB added.
+  unsigned grow_for_member(const std::string& id, const json& spec) {
+    const json* limit = nullptr;
+    if (auto linux = spec.find("linux"); linux != spec.end() && linux->is_object())
+      if (auto resources = linux->find("resources"); resources != linux->end() && resources->is_object())
+        if (auto memory = resources->find("memory"); memory != resources->end() && memory->is_object())
+          if (auto found = memory->find("limit"); found != memory->end()) limit = &*found;
+    if (limit == nullptr || !limit->is_number_integer() || limit->get<std::int64_t>() <= 0) return 0;
+    constexpr std::uint64_t block_mib = 128;
+    std::uint64_t mib = (limit->get<std::uint64_t>() + (1 << 20) - 1) >> 20;
+    mib = (mib + block_mib - 1) / block_mib * block_mib;
+    if (mib > std::numeric_limits<unsigned>::max()) mib = std::numeric_limits<unsigned>::max() / block_mib * block_mib;
+    if (auto added = vm_->hot_add_memory(static_cast<unsigned>(mib)); !added) {
+      log_line("pod member " + id + ": the VM keeps its size: " + added.error().message);
+      return 0;
+    }
+    log_line(fmt::format("pod member {}: {} MiB hot-added to the VM", id, mib));
+    return static_cast<unsigned>(mib);
   }
 
   // A member leaves the VM (its `kata delete`, which holds its lock: the

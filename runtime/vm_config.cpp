@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <charconv>
 #include <regex>
 #include <sstream>
@@ -143,6 +144,12 @@ Result<VmConfigs> vm_configs_for(const Configuration& config, const std::string&
                                                                         : hypervisor::qemu::Machine::q35;
   qemu.vcpus = config.hypervisor.default_vcpus;
   qemu.memory_mib = config.hypervisor.default_memory;
+  // Room for pod members' memory (hot-added pc-dimms): up to
+  // default_maxmemory, or the host's memory.
+  qemu.memory_slots = config.hypervisor.memory_slots;
+  std::uint64_t max_memory =
+      config.hypervisor.default_maxmemory != 0 ? config.hypervisor.default_maxmemory : host_capacity().memory_mib;
+  qemu.max_memory_mib = static_cast<unsigned>(std::min<std::uint64_t>(max_memory, std::numeric_limits<unsigned>::max()));
   qemu.kernel = config.hypervisor.kernel;
   qemu.initrd = config.hypervisor.initrd;
   qemu.kernel_params = config.hypervisor.kernel_params;

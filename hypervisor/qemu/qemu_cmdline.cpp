@@ -15,6 +15,10 @@ std::string device(const QemuConfig& config, const char* base) {
 
 }  // namespace
 
+bool memory_hotplug_possible(const QemuConfig& config) {
+  return !is_microvm(config) && config.memory_slots > 0 && config.max_memory_mib > config.memory_mib;
+}
+
 std::string kernel_command_line(const QemuConfig& config) {
   std::string line = "console=ttyS0";
   // panic=-1 reboots at once on a guest panic and -no-reboot turns that into
@@ -36,6 +40,10 @@ std::string kernel_command_line(const QemuConfig& config) {
     // Under TCG, microvm hangs in ~30% of boots while calibrating the TSC.
     line += fmt::format(" tsc_early_khz={}", config.tsc_khz);
   }
+  // Memory plugged in later (a pod member's limit) is onlined by the guest
+  // kernel as it arrives, whatever the kernel's built-in policy (Debian's
+  // leaves it offline), so no agent call has to race the ACPI event.
+  if (memory_hotplug_possible(config)) line += " memhp_default_state=online";
   if (!config.kernel_params.empty()) line += " " + config.kernel_params;
   return line;
 }
@@ -63,7 +71,11 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
   }
   add("-cpu", config.accel == Accel::kvm ? "host" : "max");
   add("-smp", std::to_string(config.vcpus));
-  add("-m", fmt::format("{}M", config.memory_mib));
+  // Slots and an upper bound reserve room for pc-dimm memory added later;
+  // they cost address space, not memory.
+  add("-m", memory_hotplug_possible(config) ? fmt::format("{}M,slots={},maxmem={}M", config.memory_mib,
+                                                           config.memory_slots, config.max_memory_mib)
+                                            : fmt::format("{}M", config.memory_mib));
 
   add("-kernel", config.kernel);
   add("-initrd", config.initrd);

@@ -15,6 +15,10 @@ inline constexpr int kFirstNetFd = 3;
 /// (console, panic behaviour, boot-time savers) followed by config.kernel_params.
 std::string kernel_command_line(const QemuConfig& config);
 
+/// Whether the VM of `config` can take hot-added memory: q35 with free
+/// slots and room above its boot memory.
+bool memory_hotplug_possible(const QemuConfig& config);
+
 /// The full QEMU argv (argv[0] is config.binary). A pure function of the
 /// configuration, so it is covered by golden tests. QEMU runs sandboxed
 /// (-sandbox on), with no default devices, no network unless asked, no

@@ -31,6 +31,11 @@ struct QemuConfig {
   Machine machine = Machine::q35;
   unsigned vcpus = 1;
   unsigned memory_mib = 512;
+  /// pc-dimm slots for memory added while the VM runs (q35 only); 0: none.
+  unsigned memory_slots = 0;
+  /// The most memory the VM may reach with hot-added memory; at or below
+  /// memory_mib: no hot-plug.
+  unsigned max_memory_mib = 0;
   std::string kernel;                ///< guest kernel image
   std::string initrd;                ///< guest initramfs holding the agent
   std::string kernel_params;         ///< extra kernel parameters, appended after kata's own

@@ -5,6 +5,8 @@
 
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "common/scope_exit.hpp"
 #include "common/unix_socket.hpp"
 #include "hypervisor/qemu/qemu_cmdline.hpp"
@@ -112,6 +114,37 @@ Result<std::optional<int>> QemuVm::poll_exit() {
   // good as gone.
   if (virtiofsd_.pid() > 0) return virtiofsd_.try_wait();
   return qemu;
+}
+
+Result<void> QemuVm::hot_add_memory(unsigned mib) {
+  if (!qmp_) return make_error(ErrorKind::wrong_state, "hot-add memory: the VM is not running");
+  const auto& config = qemu_config_;
+  if (!memory_hotplug_possible(config))
+    return make_error(ErrorKind::unsupported,
+                      "hot-add {} MiB: the VM takes no hot-added memory (q35 with memory_slots and a "
+                      "default_maxmemory above its {} MiB only)",
+                      mib, config.memory_mib);
+  if (dimms_ >= config.memory_slots)
+    return make_error(ErrorKind::unsupported, "hot-add {} MiB: all {} memory_slots are used", mib,
+                      config.memory_slots);
+  if (config.memory_mib + added_memory_mib_ + mib > config.max_memory_mib)
+    return make_error(ErrorKind::unsupported, "hot-add {} MiB: the VM would exceed its maximum of {} MiB", mib,
+                      config.max_memory_mib);
+  // Shared memfd like the boot memory: virtiofsd maps every region.
+  std::string id = fmt::format("dimm{}", dimms_);
+  KATA_TRY(qmp_->execute("object-add", {{"qom-type", "memory-backend-memfd"},
+                                         {"id", id + "-ram"},
+                                         {"size", static_cast<std::uint64_t>(mib) << 20},
+                                         {"share", true}})
+               .wrap(fmt::format("hot-add {} MiB", mib)));
+  auto plugged = qmp_->execute("device_add", {{"driver", "pc-dimm"}, {"id", id}, {"memdev", id + "-ram"}});
+  if (!plugged) {
+    (void)qmp_->execute("object-del", {{"id", id + "-ram"}});
+    return std::move(plugged).error().wrap(fmt::format("hot-add {} MiB", mib));
+  }
+  ++dimms_;
+  added_memory_mib_ += mib;
+  return ok();
 }
 
 std::vector<pid_t> QemuVm::pids() const {

@@ -28,6 +28,7 @@ class QemuVm final : public Hypervisor {
   Result<void> resume() override;
   Result<void> stop(std::chrono::milliseconds grace) override;
   Result<std::optional<int>> poll_exit() override;
+  Result<void> hot_add_memory(unsigned mib) override;
   std::string agent_socket() const override { return qemu_config_.agent_socket; }
   std::vector<pid_t> pids() const override;
 
@@ -45,6 +46,8 @@ class QemuVm final : public Hypervisor {
   ChildProcess qemu_;
   std::optional<QmpClient> qmp_;
   int output_fd_ = -1;
+  unsigned dimms_ = 0;          // pc-dimm slots used
+  unsigned added_memory_mib_ = 0;
 };
 
 }  // namespace kata::hypervisor::qemu

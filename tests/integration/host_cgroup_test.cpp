@@ -258,6 +258,7 @@ TEST_CASE("a pod member's stand-in is in the member's own cgroupsPath; its delet
     return BundleOptions{.edit = [=, &parent](json& spec) {
       spec["annotations"] = {{"io.kubernetes.cri-o.ContainerType", type}, {"io.kubernetes.cri-o.SandboxID", "cgpod"}};
       spec["linux"]["cgroupsPath"] = parent.name() + "/" + cgroup;
+      spec["linux"]["resources"]["memory"] = {{"limit", container_memory}};
       for (auto& entry : spec["linux"]["namespaces"])
         if (entry["type"] == "network") entry["path"] = "/run/netns/" + netns_name;
     }};
@@ -276,6 +277,14 @@ TEST_CASE("a pod member's stand-in is in the member's own cgroupsPath; its delet
   auto qemu = processes_naming(sandboxes.dir_of("cgpod") + "/", "qemu-system");
   REQUIRE(qemu.size() == 1);
   CHECK_MESSAGE(in_cgroup(qemu.front(), parent.name() + "/pause", lines), "qemu:\n" << lines);
+
+  // The member's 128 MiB limit grew the VM by a 128 MiB pc-dimm; the
+  // sandbox's host limit (VM + overhead) grew with it, on the host and in
+  // its state.json.
+  const std::uint64_t grown = runtime::sandbox_memory_limit(512 + 128 + 128, 512);
+  CHECK(trimmed(read_or_empty(dir_of(parent.name() + "/pause", "memory") + "/memory.limit_in_bytes")) ==
+        std::to_string(grown));
+  CHECK(sandboxes.record("cgpod")["kata"]["host_cgroup"]["memory_limit"] == grown);
 
   auto deleted = sandboxes.kata({"delete", "--force", "cgpod-app"});
   REQUIRE_MESSAGE(deleted.status == 0, describe(deleted));

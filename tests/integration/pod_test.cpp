@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/kata_cli.hpp"
@@ -76,6 +77,13 @@ void check_member_gone(KataSandboxes& sandboxes, const std::string& sandbox, con
   CHECK(read_or_empty("/proc/self/mountinfo").find(entry) == std::string::npos);
 }
 
+// The guest's MemTotal in KiB as container `id` sees it (0: unreadable).
+long guest_memory_kib(KataSandboxes& sandboxes, const std::string& id) {
+  auto meminfo = sandboxes.kata({"exec", id, "/bin/cat", "/proc/meminfo"});
+  auto at = meminfo.out.find("MemTotal:");
+  return meminfo.status == 0 && at != std::string::npos ? std::atol(meminfo.out.c_str() + at + 9) : 0;
+}
+
 int qemus_naming(const std::string& dir) { return static_cast<int>(processes_naming(dir + "/", "qemu-system").size()); }
 
 }  // namespace
@@ -117,6 +125,28 @@ TEST_CASE("CRI-O's calls replayed: members run in the sandbox's VM, in the pod's
   check_member_gone(sandboxes, sandbox, "crio-a");
   CHECK(sandboxes.state("crio-b")["status"] == "running");
   CHECK(sandboxes.state(sandbox)["status"] == "running");
+
+  // A member with a memory limit grows the pod's VM by it (a hot-added
+  // pc-dimm, onlined by the guest kernel), as a sandbox's VM is sized for
+  // its own container's limit.
+  long before = guest_memory_kib(sandboxes, sandbox);
+  REQUIRE(before > 0);
+  auto big = sandboxes.bundle("crio-big", {"/bin/sleep", "1000"}, {.edit = [&](json& spec) {
+                                crio(pod, "container", sandbox)(spec);
+                                spec["linux"]["resources"]["memory"] = {{"limit", 200 << 20}};
+                              }});
+  auto grown = sandboxes.kata({"run", "-d", "-b", big, "crio-big"});
+  REQUIRE_MESSAGE(grown.status == 0, describe(grown));
+  long after = before;
+  for (int attempt = 0; attempt < 50 && after < before + (200 << 10); ++attempt) {
+    std::this_thread::sleep_for(200ms);
+    after = guest_memory_kib(sandboxes, "crio-big");
+  }
+  // 200 MiB rounds up to one 128 MiB-aligned block of 256 MiB.
+  CHECK_MESSAGE(after >= before + (200 << 10), "MemTotal " << before << " KiB -> " << after << " KiB");
+  CHECK(after <= before + (256 << 10));
+  CHECK(sandboxes.kata({"delete", "--force", "crio-big"}).status == 0);
+  check_member_gone(sandboxes, sandbox, "crio-big");
 
   // Refused before anything is made: an unknown sandbox, another network.
   auto orphan = sandboxes.bundle("crio-orphan", {"/bin/true"}, {.edit = crio(pod, "container", "no-such-pod")});

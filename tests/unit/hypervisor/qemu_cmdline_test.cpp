@@ -100,6 +100,25 @@ TEST_CASE("memory is a shared memfd of the configured size") {
   CHECK(has_pair(argv, "-m", "1024M"));
 }
 
+TEST_CASE("memory slots and a maximum reserve room for hot-added memory on q35 only") {
+  auto config = sample_config();
+  config.memory_mib = 512;
+  config.memory_slots = 10;
+  config.max_memory_mib = 4096;
+  CHECK(memory_hotplug_possible(config));
+  CHECK(has_pair(build_argv(config), "-m", "512M,slots=10,maxmem=4096M"));
+  CHECK(kernel_command_line(config).find(" memhp_default_state=online") != std::string::npos);
+  // No room above the boot memory, no slots, or microvm: a plain -m.
+  for (auto edit : {+[](QemuConfig& c) { c.max_memory_mib = 512; }, +[](QemuConfig& c) { c.memory_slots = 0; },
+                    +[](QemuConfig& c) { c.machine = Machine::microvm; }}) {
+    auto plain = config;
+    edit(plain);
+    CHECK_FALSE(memory_hotplug_possible(plain));
+    CHECK(has_pair(build_argv(plain), "-m", "512M"));
+    CHECK(kernel_command_line(plain).find("memhp_default_state") == std::string::npos);
+  }
+}
+
 TEST_CASE("without a virtiofsd socket there is no shared filesystem device") {
   auto config = sample_config();
   config.virtiofs_socket.clear();
