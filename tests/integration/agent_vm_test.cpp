@@ -39,8 +39,8 @@ std::unique_ptr<TestVm> boot_vm() {
   TestVmOptions options;
   options.qemu = KATA_QEMU;
   options.virtiofsd = KATA_VIRTIOFSD;
-  options.kernel = KATA_GUEST_KERNEL;
-  options.initrd = KATA_GUEST_INITRD;
+  options.kernel = test_guest_kernel();
+  options.initrd = test_guest_initrd();
   auto vm = TestVm::boot(options);
   if (!vm) FAIL(vm.error().message);
   MESSAGE("booted under " << (*vm)->accel() << " in " << (*vm)->boot_seconds() << " s");

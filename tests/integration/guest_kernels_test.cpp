@@ -37,7 +37,7 @@ TEST_CASE("the default guest kernel is the one containers run on") {
   auto uname = sandboxes.bundle("uname", {"/bin/uname", "-r"}, {.extra_applets = {"uname"}});
   auto result = sandboxes.kata({"run", "-b", uname, "default-kernel"});
   REQUIRE_MESSAGE(result.status == 0, describe(result));
-  bool kata_kernel = std::string(KATA_DEFAULT_GUEST_KERNEL) == "kata";
+  bool kata_kernel = test_guest_kernel_name() == "kata";
   CHECK_MESSAGE(result.out.ends_with(kata_kernel ? "-kata\n" : "-cloud-amd64\n"), result.out);
   sandboxes.check_gone("default-kernel");
 

@@ -361,7 +361,7 @@ TEST_CASE("a VM that cannot start or whose agent never answers fails create and 
   Lifecycle lifecycle;
   auto bundle = lifecycle.bundle("doomed", {"/bin/true"});
 
-  auto no_kernel = lifecycle.broken_config("nokernel", lifecycle.work() + "/no-such-vmlinuz", KATA_GUEST_INITRD);
+  auto no_kernel = lifecycle.broken_config("nokernel", lifecycle.work() + "/no-such-vmlinuz", test_guest_initrd());
   auto missing = lifecycle.kata({"create", "-b", bundle, "doomed"}, no_kernel);
   CHECK(missing.status == 1);
   CHECK_MESSAGE(missing.err.find("start the VM") != std::string::npos, describe(missing));
@@ -371,7 +371,7 @@ TEST_CASE("a VM that cannot start or whose agent never answers fails create and 
   // A kernel without its initramfs boots and panics: no agent ever answers.
   std::string garbage = lifecycle.work() + "/garbage.img";
   REQUIRE(write_file_atomic(garbage, std::string(4096, 'x')).ok());
-  auto no_agent = lifecycle.broken_config("noagent", KATA_GUEST_KERNEL, garbage);
+  auto no_agent = lifecycle.broken_config("noagent", test_guest_kernel(), garbage);
   auto silent = lifecycle.kata({"create", "-b", bundle, "doomed"}, no_agent);
   CHECK(silent.status == 1);
   CHECK_MESSAGE(silent.err.find("connect to the agent") != std::string::npos, describe(silent));
@@ -394,7 +394,7 @@ TEST_CASE("check --boot boots a throwaway sandbox, reports the time, and fails w
 
   std::string garbage = lifecycle.work() + "/garbage.img";
   REQUIRE(write_file_atomic(garbage, std::string(4096, 'x')).ok());
-  auto broken = lifecycle.kata({"check", "--boot", "--json"}, lifecycle.broken_config("noagent", KATA_GUEST_KERNEL, garbage));
+  auto broken = lifecycle.kata({"check", "--boot", "--json"}, lifecycle.broken_config("noagent", test_guest_kernel(), garbage));
   CHECK(broken.status == 1);
   auto failed = json::parse(broken.out);
   bool boot_failed = false;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -126,9 +127,22 @@ std::vector<std::string> mounts_under(const std::string& dir) {
   return found;
 }
 
+std::string test_guest_kernel_name() {
+  const char* chosen = std::getenv("KATA_TEST_GUEST_KERNEL");
+  std::string name = chosen != nullptr && *chosen != '\0' ? chosen : KATA_DEFAULT_GUEST_KERNEL;
+  REQUIRE_MESSAGE((name == "kata" || name == "debian"), "KATA_TEST_GUEST_KERNEL=" << name << ": kata or debian");
+  return name;
+}
+
+std::string test_guest_kernel() { return std::string(KATA_GUEST_DIR) + "/vmlinuz-" + test_guest_kernel_name(); }
+
+std::string test_guest_initrd() {
+  return std::string(KATA_GUEST_DIR) + "/kata-initramfs-" + test_guest_kernel_name() + ".img";
+}
+
 std::string kata_configuration(const ConfigOptions& options) {
-  std::string kernel = options.kernel.empty() ? std::string(KATA_GUEST_KERNEL) : options.kernel;
-  std::string initrd = options.initrd.empty() ? std::string(KATA_GUEST_INITRD) : options.initrd;
+  std::string kernel = options.kernel.empty() ? test_guest_kernel() : options.kernel;
+  std::string initrd = options.initrd.empty() ? test_guest_initrd() : options.initrd;
   return std::string("[hypervisor.qemu]\npath = \"") + KATA_QEMU + "\"\nkernel = \"" + kernel + "\"\ninitrd = \"" +
          initrd + "\"\nvirtio_fs_daemon = \"" + KATA_VIRTIOFSD + "\"\n" + options.hypervisor_extra +
          "[agent.kata]\ndial_timeout = " + std::to_string(options.dial_timeout) + "\n" + options.extra;

@@ -72,6 +72,16 @@ std::vector<std::string> mountinfo_lines();
 /// mountinfo lines whose mount point is under `dir`.
 std::vector<std::string> mounts_under(const std::string& dir);
 
+/// The guest kernel the tests boot: the build's default ("kata" or
+/// "debian"), or the one KATA_TEST_GUEST_KERNEL names, so that the VM
+/// suites can run with either kernel the build installs. Fails the test on
+/// an unknown name.
+std::string test_guest_kernel_name();
+/// That kernel's image in the build's guest dir.
+std::string test_guest_kernel();
+/// The initramfs built for that kernel.
+std::string test_guest_initrd();
+
 /// What a test configuration.toml holds besides the build tree's QEMU, guest and virtiofsd.
 struct ConfigOptions {
   std::string kernel;            ///< empty: the build tree's guest kernel
