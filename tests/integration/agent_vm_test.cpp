@@ -24,6 +24,7 @@
 
 #include "agent-client/client.hpp"
 #include "tests/support/busybox_rootfs.hpp"
+#include "tests/support/kata_cli.hpp"
 #include "tests/support/test_vm.hpp"
 
 using namespace kata;
