@@ -390,6 +390,11 @@ Result<void> AgentClient::remove_container(const std::string& id, Timeout timeou
   return ok();
 }
 
+Result<void> AgentClient::restore_sandbox(const RestoreSandbox& request, Timeout timeout) {
+  KATA_TRY(call(request, timeout));
+  return ok();
+}
+
 Result<void> AgentClient::destroy_sandbox(Timeout timeout) {
   KATA_TRY(call(DestroySandbox{}, timeout));
   return ok();

@@ -109,6 +109,9 @@ class AgentClient {
   /// Configures the guest's interfaces (by MAC), addresses and routes and
   /// brings lo up; before the first container is created.
   Result<void> configure_network(const ConfigureNetwork& request, Timeout timeout);
+  /// Makes a VM restored from a template its own: fresh entropy, the
+  /// host's clock, its share mounted (RestoreSandbox).
+  Result<void> restore_sandbox(const RestoreSandbox& request, Timeout timeout);
 
   /// Sends a request without waiting (pipelining); take its answer with
   /// await_response(). Fails if the connection is broken.

@@ -24,7 +24,7 @@ struct ProtocolVersion {
 };
 
 /// The version this tree speaks.
-inline constexpr ProtocolVersion kProtocolVersion{1, 0};
+inline constexpr ProtocolVersion kProtocolVersion{1, 1};  // 1.1: restore_sandbox
 
 /// A string the agent binary carries verbatim (it logs it at boot), so that
 /// `kata check` can tell, by searching the uncompressed initramfs, whether

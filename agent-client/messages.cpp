@@ -1,6 +1,7 @@
 #include "agent-client/messages.hpp"
 
 #include <array>
+#include <limits>
 #include <utility>
 
 #include "agent-client/json_fields.hpp"
@@ -237,6 +238,21 @@ json DestroySandbox::to_json() const { return json::object(); }
 Result<DestroySandbox> DestroySandbox::from_json(const json& json) {
   if (!json.is_object()) return make_error(ErrorKind::protocol, "expected a JSON object");
   return DestroySandbox{};
+}
+
+json RestoreSandbox::to_json() const {
+  return {{"entropy", entropy}, {"realtime_ns", realtime_ns}, {"share_tag", share_tag}};
+}
+Result<RestoreSandbox> RestoreSandbox::from_json(const json& json) {
+  RestoreSandbox out;
+  out.entropy = KATA_TRY(get_string(json, "entropy", 2 * kMaxRestoreEntropy));
+  if (out.entropy.empty() || out.entropy.size() % 2 != 0 ||
+      out.entropy.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return make_error(ErrorKind::protocol, "field entropy: expected an even number of lowercase hex digits");
+  out.realtime_ns = KATA_TRY(get_int(json, "realtime_ns", 0, std::numeric_limits<std::int64_t>::max()));
+  out.share_tag = KATA_TRY(get_string(json, "share_tag", kMaxIdLength));
+  if (out.share_tag.empty()) return make_error(ErrorKind::protocol, "field share_tag: empty");
+  return out;
 }
 
 namespace {

@@ -227,6 +227,24 @@ struct DestroySandbox {
   static Result<DestroySandbox> from_json(const nlohmann::json& json);
 };
 
+/// Most entropy bytes one RestoreSandbox carries.
+inline constexpr std::size_t kMaxRestoreEntropy = 512;
+
+/// Makes a VM restored from a template its own (VM templating): the guest
+/// adds the host's fresh entropy to its pool and reseeds its CRNG, so no two
+/// clones share random numbers; sets its clock to the host's (the
+/// template's stopped when it was saved); then mounts the sandbox's share,
+/// which a template boot leaves unmounted, over virtio-9p.
+struct RestoreSandbox {
+  static constexpr std::string_view kOp = "restore_sandbox";
+  using Response = Empty;
+  std::string entropy;            ///< random bytes, hex-encoded (1 to kMaxRestoreEntropy bytes)
+  std::int64_t realtime_ns = 0;   ///< the host's CLOCK_REALTIME
+  std::string share_tag;          ///< the 9p mount tag of the share
+  nlohmann::json to_json() const;
+  static Result<RestoreSandbox> from_json(const nlohmann::json& json);
+};
+
 /// Largest number of interfaces (and of addresses per interface) a
 /// ConfigureNetwork request may carry.
 inline constexpr std::size_t kMaxNetworkInterfaces = 64;
@@ -272,7 +290,7 @@ struct ConfigureNetwork {
 /// Any control request. Order is irrelevant on the wire (ops are named).
 using Request = std::variant<CreateContainer, StartContainer, RemoveContainer, ExecProcess, SignalProcess,
                              WaitProcess, CloseStdin, ResizeTty, ListProcesses, PauseContainer, ResumeContainer,
-                             UpdateContainer, StatsContainer, DestroySandbox, ConfigureNetwork>;
+                             UpdateContainer, StatsContainer, DestroySandbox, ConfigureNetwork, RestoreSandbox>;
 
 /// Wire name of a request ("create_container").
 std::string_view op_name(const Request& request);

@@ -46,6 +46,10 @@ Result<BootResult> boot() {
   result.port = KATA_TRY(open_virtio_port(result.config.port_name, port_timeout).wrap("boot"));
   console_log("agent port {} open", result.config.port_name);
 
+  if (result.config.template_boot) {
+    console_log("template boot: the share is mounted after a restore");
+    return result;
+  }
   KATA_TRY(mount_shared_dir(result.config.share_tag, result.config.share_mount).wrap("boot"));
   console_log("shared dir {} mounted on {}", result.config.share_tag, result.config.share_mount);
   return result;

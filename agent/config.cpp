@@ -44,13 +44,14 @@ Result<AgentConfig> parse_kernel_cmdline(std::string_view cmdline) {
                           value);
       }
       (key == "port" ? config.port_name : config.share_tag) = std::string(value);
-    } else if (key == "debug") {
+    } else if (key == "debug" || key == "template") {
+      bool& flag = key == "debug" ? config.debug : config.template_boot;
       if (!has_value || value == "1" || value == "true") {
-        config.debug = true;
+        flag = true;
       } else if (value == "0" || value == "false") {
-        config.debug = false;
+        flag = false;
       } else {
-        return make_error(ErrorKind::invalid_argument, "kernel command line: bad value for kata.debug: '{}'", value);
+        return make_error(ErrorKind::invalid_argument, "kernel command line: bad value for kata.{}: '{}'", key, value);
       }
     } else {
       return make_error(ErrorKind::invalid_argument, "kernel command line: unknown option kata.{}", key);

@@ -19,6 +19,9 @@ struct AgentConfig {
   std::string share_mount = "/run/kata-containers/shared";
   /// More console output (kata.debug, kata.debug=1).
   bool debug = false;
+  /// A template boot (kata.template): the share is not mounted at boot,
+  /// since each clone of this VM mounts its own after RestoreSandbox.
+  bool template_boot = false;
 };
 
 /// Builds the configuration from the text of /proc/cmdline. Words without a

@@ -29,6 +29,7 @@ int main() {
   kata::agent::ServerOptions options;
   options.build_version = KATA_AGENT_BUILD_VERSION;
   if (booted->cgroups) options.cgroup_root = kata::agent::kCgroupRoot;
+  options.share_mount = booted->config.share_mount;
   kata::agent::Server server(booted->port.get(), booted->signals.get(), launcher, options);
   auto served = server.run();
   if (!served) kata::agent::fatal(served.error().wrap("agent service"));

@@ -81,4 +81,12 @@ Result<void> mount_shared_dir(const std::string& tag, const std::string& target)
   }
 }
 
+Result<void> mount_9p_share(const std::string& tag, const std::string& target) {
+  KATA_TRY(make_directories(target, 0755));
+  if (::mount(tag.c_str(), target.c_str(), "9p", MS_NOSUID | MS_NODEV,
+              "trans=virtio,version=9p2000.L,cache=mmap,msize=524288") < 0)
+    return sys_error(errno, "mount 9p {} on {}", tag, target);
+  return ok();
+}
+
 }  // namespace kata::agent

@@ -23,6 +23,11 @@ Result<void> mount_base_filesystems();
 /// its driver loaded.
 Result<void> mount_shared_dir(const std::string& tag, const std::string& target);
 
+/// Mounts the virtio-9p share `tag` on `target` (a VM restored from a
+/// template, whose memory virtiofsd cannot map): 9P2000.L, with the page
+/// cache for mmap (cache=mmap: shared writable mappings, executables).
+Result<void> mount_9p_share(const std::string& tag, const std::string& target);
+
 /// Where boot mounts the cgroup v2 hierarchy.
 inline constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
 

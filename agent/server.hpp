@@ -49,6 +49,7 @@ namespace kata::agent {
 struct ServerOptions {
   std::string build_version;  ///< sent in our hello
   std::string cgroup_root;    ///< cgroup v2 mount; empty: no cgroups (tests)
+  std::string share_mount;    ///< where RestoreSandbox mounts the share; empty: it cannot (tests)
 };
 
 /// What the caller should do after a loop round.
@@ -117,6 +118,7 @@ class Server {
   Reply handle(std::uint32_t id, const agent_client::UpdateContainer& request);
   Reply handle(std::uint32_t id, const agent_client::StatsContainer& request);
   Reply handle(std::uint32_t id, const agent_client::ConfigureNetwork& request);  // handlers_network.cpp
+  Reply handle(std::uint32_t id, const agent_client::RestoreSandbox& request);    // handlers_restore.cpp
 
   Result<ManagedContainer*> find_container(const std::string& container_id);
   Result<ManagedProcess*> find_process(const std::string& container_id, const std::string& exec_id);

@@ -273,11 +273,21 @@ struct TimingsOptions {
   std::string id;
 };
 
+/// `kata factory init|status|destroy [--json]` (Kata's kata-runtime factory):
+/// the VM template clones start from.
+struct FactoryOptions {
+  static constexpr std::string_view verb = "factory";
+  static constexpr std::string_view alias = "";
+  static constexpr std::string_view summary = "make, show or remove the VM template clones start from";
+  std::string action;  ///< init, status or destroy
+  bool json = false;   ///< status as JSON
+};
+
 /// One verb's parsed options.
 using VerbOptions =
     std::variant<CreateOptions, RunOptions, StartOptions, StateOptions, KillOptions, DeleteOptions,
                  ExecOptions, PsOptions, ListOptions, PauseOptions, ResumeOptions, UpdateOptions,
                  EventsOptions, SpecOptions, FeaturesOptions, CheckpointOptions, RestoreOptions,
-                 EnvOptions, CheckOptions, TimingsOptions>;
+                 EnvOptions, CheckOptions, TimingsOptions, FactoryOptions>;
 
 }  // namespace kata::cmd

@@ -3,7 +3,9 @@
 // the phases in state.json (kata.boot_timings), each in milliseconds since
 // create began: vm_spawned (QEMU and virtiofsd started), agent_ready (the
 // guest kernel booted and the agent answered), container_created (the agent
-// set the container up at its start barrier).
+// set the container up at its start barrier). A clone of the VM template
+// adds vm_restored (the template's state restored, its NICs plugged) and
+// clone_restored (the agent took fresh entropy, the clock and its share).
 
 #include <string>
 #include <string_view>

@@ -252,6 +252,12 @@ Result<void> read_runtime(TableReader& reader, RuntimeConfig& config) {
   return ok();
 }
 
+Result<void> read_factory(TableReader& reader, FactoryConfig& config) {
+  KATA_TRY(reader.boolean("enable_template", config.enable_template));
+  KATA_TRY(reader.absolute_path("template_path", config.template_path));
+  return ok();
+}
+
 // A section kata implements: [parent.name], or [name] when parent is empty,
 // and the function reading its keys. read_document and configuration_keys()
 // both walk this one list, so the documented keys are the parsed ones.
@@ -263,10 +269,11 @@ struct Section {
   std::string dotted() const { return parent.empty() ? std::string(name) : fmt::format("{}.{}", parent, name); }
 };
 
-constexpr std::array<Section, 3> sections{{
+constexpr std::array<Section, 4> sections{{
     {"hypervisor", "qemu", [](TableReader& reader, Configuration& config) { return read_qemu(reader, config.hypervisor); }},
     {"agent", "kata", [](TableReader& reader, Configuration& config) { return read_agent(reader, config.agent); }},
     {"", "runtime", [](TableReader& reader, Configuration& config) { return read_runtime(reader, config.runtime); }},
+    {"", "factory", [](TableReader& reader, Configuration& config) { return read_factory(reader, config.factory); }},
 }};
 
 // read_document records a parent's other keys as ignored right after its one

@@ -104,12 +104,26 @@ struct RuntimeConfig {
   bool operator==(const RuntimeConfig&) const = default;
 };
 
+/// [factory]: VM templating (factory_template.hpp).
+struct FactoryConfig {
+  /// create clones a saved template VM instead of booting one, when a
+  /// template that matches the configuration exists (`kata factory init`).
+  bool enable_template = false;
+  /// Directory of the template: its memory file, device state and record.
+  /// On tmpfs, since clones map the memory file.
+  std::string template_path = "/run/kata-template";
+
+  /// Field by field.
+  bool operator==(const FactoryConfig&) const = default;
+};
+
 /// The whole configuration; a default-constructed one is the built-in defaults.
 struct Configuration {
   std::string path;  ///< file it was read from; empty for built-in defaults
   HypervisorConfig hypervisor;
   AgentConfig agent;
   RuntimeConfig runtime;
+  FactoryConfig factory;
   /// Dotted names of keys present in the file that kata does not implement
   /// ("factory.enable_template"), section by section, alphabetical within one.
   std::vector<std::string> ignored_keys;

@@ -88,6 +88,12 @@ ordered_json build_env_document(const Configuration& config, const EnvInputs& in
   document["Kernel"] = {{"Path", qemu.kernel}, {"Parameters", qemu.kernel_params}};
   document["Initrd"] = {{"Path", qemu.initrd}};
   document["Agent"] = {{"Debug", config.agent.enable_debug}, {"DialTimeout", config.agent.dial_timeout}};
+  // Templating's caveat travels with the setting: clones share the
+  // template's memory pages (and what the guest kept in them) until written.
+  document["Factory"] = {{"Template", config.factory.enable_template},
+                         {"TemplatePath", config.factory.template_path},
+                         {"Caveat", "clones share the template's memory pages copy-on-write: the guest kernel state "
+                                    "saved in the template (its boot id among it) is the same in every clone"}};
   if (!inputs.host.is_null()) document["Host"] = inputs.host;
   return document;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "hypervisor/accel.hpp"
 #include "hypervisor/qemu/qemu_vm.hpp"
 #include "common/fd_passing.hpp"
+#include "runtime/factory.hpp"
 #include "runtime/host_cgroup.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/pod_member.hpp"
@@ -127,9 +129,20 @@ class Monitor {
     const auto& qemu = plan.qemu;
     const auto& virtiofsd = plan.virtiofsd;
 
-    vm_ = std::make_unique<hypervisor::qemu::QemuVm>(qemu, virtiofsd, 10s);
-    KATA_TRY(vm_->start().wrap("start the VM"));
-    phase("vm_spawned");
+    // VM templating (factory.hpp): a clone of the saved template when one
+    // matches this boot, else a cold boot that says why.
+    CloneSource clone;
+    if (config.factory.enable_template) {
+      clone = clone_source(config, qemu);
+      if (!clone.why_not.empty()) log_line("templating: booting cold: " + clone.why_not);
+    }
+    if (clone.template_dir.empty()) {
+      vm_ = std::make_unique<hypervisor::qemu::QemuVm>(qemu, virtiofsd, 10s);
+      KATA_TRY(vm_->start().wrap("start the VM"));
+      phase("vm_spawned");
+    } else {
+      KATA_TRY(start_clone(qemu, virtiofsd, clone.template_dir, phase));
+    }
     auto agent = AgentClientResult(agent_client::AgentClient::connect(
         qemu.agent_socket, std::chrono::seconds(config.agent.dial_timeout)));
     if (!agent) {
@@ -139,6 +152,10 @@ class Monitor {
     }
     agent_.emplace(std::move(*agent));
     phase("agent_ready");
+    if (!clone.template_dir.empty()) {
+      KATA_TRY(agent_->restore_sandbox(restore_request(qemu.virtiofs_tag), rpc_timeout).wrap("restore the clone"));
+      phase("clone_restored");
+    }
     // network: before the container exists, so it starts with its interfaces up
     KATA_TRY(agent_->configure_network(params_.network.request, rpc_timeout).wrap("configure the guest network"));
     auto& sandbox = sandbox_container();
@@ -445,6 +462,43 @@ class Monitor {
       return json{{"stats", stats.to_json()}};
     }
     return make_error(ErrorKind::internal, "monitor: command not handled");
+  }
+
+  // A clone of the template (factory_template.hpp): QEMU starts paused, its
+  // memory mapped from the template's file, restores the template's device
+  // state, gets this sandbox's taps plugged in and runs on from where the
+  // template's agent waited for a host.
+  template <typename Phase>
+  Result<void> start_clone(const hypervisor::qemu::QemuConfig& qemu, const hypervisor::qemu::VirtiofsdConfig& virtiofsd,
+                           const std::string& template_dir, Phase& phase) {
+    if (qemu.net_devices.size() > template_nic_ports)
+      return make_error(ErrorKind::unsupported, "a clone takes at most {} network interfaces, this sandbox has {}",
+                        template_nic_ports, qemu.net_devices.size());
+    vm_ = std::make_unique<hypervisor::qemu::QemuVm>(clone_qemu_config(qemu, template_dir, params_.dir + "/share"),
+                                                     virtiofsd, 10s);
+    KATA_TRY(vm_->start().wrap("start the clone"));
+    phase("vm_spawned");
+    KATA_TRY(vm_->restore_state(template_dir + "/" + template_state_name, 60s).wrap("start the clone"));
+    phase("vm_restored");
+    for (unsigned n = 0; n < qemu.net_devices.size(); ++n)
+      KATA_TRY(vm_->plug_nic(qemu.net_devices[n], n).wrap("start the clone"));
+    KATA_TRY(vm_->resume().wrap("start the clone"));
+    log_line("templating: cloned " + template_dir);
+    return ok();
+  }
+
+  // What makes a clone its own: fresh entropy from the host, its clock.
+  static agent_client::RestoreSandbox restore_request(const std::string& share_tag) {
+    std::string bytes(64, '\0');
+    for (std::size_t got = 0; got < bytes.size();) {
+      ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+      if (n > 0) got += static_cast<std::size_t>(n);
+    }
+    std::string hex;
+    for (unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return {hex, static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec, share_tag};
   }
 
   // A pod member joins the VM: created through the agent at its start

@@ -15,6 +15,8 @@ std::string device(const QemuConfig& config, const char* base) {
 
 }  // namespace
 
+std::string hotplug_port_id(unsigned n) { return fmt::format("hotplug{}", n); }
+
 bool memory_hotplug_possible(const QemuConfig& config) {
   return !is_microvm(config) && config.memory_slots > 0 && config.max_memory_mib > config.memory_mib;
 }
@@ -60,8 +62,13 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
   bool accel_options = config.accel == Accel::tcg && config.tcg_tb_size_mib != 0;
   std::string accel = accel_options ? "" : fmt::format("accel={},", config.accel == Accel::kvm ? "kvm" : "tcg");
   if (accel_options) add("-accel", fmt::format("tcg,tb-size={}", config.tcg_tb_size_mib));
-  // Guest memory is a shared memfd: vhost-user-fs (virtiofsd) maps it.
-  add("-object", fmt::format("memory-backend-memfd,id=mem,size={}M,share=on", config.memory_mib));
+  // Guest memory is a shared memfd: vhost-user-fs (virtiofsd) maps it. A
+  // template's is a file it writes; a clone maps that file copy-on-write.
+  if (config.memory_file)
+    add("-object", fmt::format("memory-backend-file,id=mem,size={}M,mem-path={},share={}", config.memory_mib,
+                               config.memory_file->path, config.memory_file->shared ? "on" : "off"));
+  else
+    add("-object", fmt::format("memory-backend-memfd,id=mem,size={}M,share=on", config.memory_mib));
   if (is_microvm(config)) {
     add("-machine", fmt::format("microvm,{}memory-backend=mem,pic=off,pit=off,rtc=off,isa-serial=on", accel));
     // virtiofsd refuses legacy virtio-mmio devices.
@@ -100,6 +107,18 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
     add("-device", fmt::format("{},chardev=virtiofs,tag={}", device(config, "vhost-user-fs"), config.virtiofs_tag));
   }
 
+  if (!config.share_9p_dir.empty()) {
+    // QEMU serves the directory itself; multidevs=remap keeps inode numbers
+    // unique across the bind mounts below it (several filesystems).
+    add("-fsdev", fmt::format("local,id=share9p,path={},security_model=passthrough,multidevs=remap",
+                              config.share_9p_dir));
+    add("-device", fmt::format("{},fsdev=share9p,mount_tag={}", device(config, "virtio-9p"), config.virtiofs_tag));
+  }
+  if (!is_microvm(config)) {
+    for (unsigned n = 0; n < config.hotplug_ports; ++n)
+      add("-device", fmt::format("pcie-root-port,id={},chassis={},slot={}", hotplug_port_id(n), n + 1, n + 1));
+  }
+
   for (std::size_t n = 0; n < config.net_devices.size(); ++n) {
     const NetDevice& net = config.net_devices[n];
     // QEMU reads IFF_VNET_HDR from the tap fd itself (and refuses vnet_hdr=
@@ -110,6 +129,7 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
     add("-device", is_microvm(config) ? fmt::format("virtio-net-device,netdev={},mac={}", net.id, net.mac)
                                       : fmt::format("virtio-net-pci,netdev={},mac={},romfile=", net.id, net.mac));
   }
+  if (config.incoming) add("-incoming", "defer");
   return argv;
 }
 

@@ -19,6 +19,10 @@ std::string kernel_command_line(const QemuConfig& config);
 /// slots and room above its boot memory.
 bool memory_hotplug_possible(const QemuConfig& config);
 
+/// The id of the nth empty PCIe root port (hotplug_ports), the bus a
+/// hot-plugged NIC goes on.
+std::string hotplug_port_id(unsigned n);
+
 /// The full QEMU argv (argv[0] is config.binary). A pure function of the
 /// configuration, so it is covered by golden tests. QEMU runs sandboxed
 /// (-sandbox on), with no default devices, no network unless asked, no

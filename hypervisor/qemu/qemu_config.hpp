@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,15 @@ struct NetDevice {
   std::string mac;  ///< guest MAC: the mirrored host interface's
   int host_fd = -1; ///< the tap fd in the process spawning QEMU (opened with IFF_VNET_HDR); not in the argv
   bool operator==(const NetDevice&) const = default;
+};
+
+/// Guest memory in a file instead of a memfd (VM templating): the template
+/// writes its memory there, shared, and each clone maps it privately, so
+/// clones share the template's pages until they write them.
+struct MemoryFile {
+  std::string path;
+  bool shared = false;  ///< share=on: writes reach the file (the template); off: copy-on-write (a clone)
+  bool operator==(const MemoryFile&) const = default;
 };
 
 /// Everything the QEMU command line depends on. Built by the runtime from the
@@ -47,6 +57,17 @@ struct QemuConfig {
   std::string agent_port_name = "agent.channel.0";  ///< virtio-serial port name the agent looks for
   std::string virtiofs_socket;       ///< virtiofsd's vhost-user socket; empty: no shared filesystem
   std::string virtiofs_tag = "kataShared";  ///< mount tag the agent mounts
+  /// Guest memory from a file (templating); unset: a shared memfd.
+  std::optional<MemoryFile> memory_file;
+  /// Host directory served over virtio-9p by QEMU itself (with
+  /// virtiofs_tag), for VMs whose memory virtiofsd cannot map (a clone's is
+  /// private); empty: none. Exclusive with virtiofs_socket.
+  std::string share_9p_dir;
+  /// Start paused, waiting for a migration stream (a template's clone):
+  /// `-incoming defer`, then QMP migrate-incoming.
+  bool incoming = false;
+  /// Empty PCIe root ports (q35) for NICs plugged in after start.
+  unsigned hotplug_ports = 0;
   bool debug = false;                ///< verbose guest kernel console
   /// Network devices; the nth tap fd is fd kFirstNetFd+n in QEMU (see qemu_cmdline.hpp).
   std::vector<NetDevice> net_devices;

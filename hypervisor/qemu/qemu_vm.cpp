@@ -1,5 +1,6 @@
 #include "hypervisor/qemu/qemu_vm.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/scope_exit.hpp"
+#include "common/unique_fd.hpp"
 #include "common/unix_socket.hpp"
 #include "hypervisor/qemu/qemu_cmdline.hpp"
 
@@ -144,6 +146,47 @@ Result<void> QemuVm::hot_add_memory(unsigned mib) {
   }
   ++dimms_;
   added_memory_mib_ += mib;
+  return ok();
+}
+
+Result<void> QemuVm::save_state(const std::string& path, std::chrono::milliseconds timeout) {
+  if (!qmp_) return make_error(ErrorKind::wrong_state, "save the VM: it is not running");
+  // QEMU may not spawn a shell (-sandbox spawn=deny), so the file is opened
+  // here and its fd handed over: the "fd:" migration URI.
+  UniqueFd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!file) return sys_error(errno, "open {}", path);
+  KATA_TRY(qmp_->stop().wrap("save the VM"));
+  KATA_TRY(qmp_->pass_fd("vmstate", file.get()).wrap("save the VM"));
+  return qmp_->migrate_to("fd:vmstate", timeout).wrap(fmt::format("save the VM to {}", path));
+}
+
+Result<void> QemuVm::restore_state(const std::string& path, std::chrono::milliseconds timeout) {
+  if (!qmp_) return make_error(ErrorKind::wrong_state, "restore the VM: it is not running");
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) return sys_error(errno, "open {}", path);
+  KATA_TRY(qmp_->pass_fd("vmstate", file.get()).wrap("restore the VM"));
+  return qmp_->migrate_from("fd:vmstate", timeout).wrap(fmt::format("restore the VM from {}", path));
+}
+
+Result<void> QemuVm::plug_nic(const NetDevice& net, unsigned port) {
+  if (!qmp_) return make_error(ErrorKind::wrong_state, "plug {}: the VM is not running", net.id);
+  if (port >= qemu_config_.hotplug_ports)
+    return make_error(ErrorKind::unsupported, "plug {}: the VM has {} ports for NICs", net.id,
+                      qemu_config_.hotplug_ports);
+  std::string fd_name = net.id + "-fd";
+  KATA_TRY(qmp_->pass_fd(fd_name, net.host_fd).wrap(fmt::format("plug {}", net.id)));
+  KATA_TRY(qmp_->execute("netdev_add", {{"type", "tap"}, {"id", net.id}, {"fd", fd_name}})
+               .wrap(fmt::format("plug {}", net.id)));
+  auto added = qmp_->execute("device_add", {{"driver", "virtio-net-pci"},
+                                            {"id", net.id + "-dev"},
+                                            {"netdev", net.id},
+                                            {"mac", net.mac},
+                                            {"bus", hotplug_port_id(port)},
+                                            {"romfile", ""}});
+  if (!added) {
+    (void)qmp_->execute("netdev_del", {{"id", net.id}});
+    return std::move(added).error().wrap(fmt::format("plug {}", net.id));
+  }
   return ok();
 }
 

@@ -32,6 +32,16 @@ class QemuVm final : public Hypervisor {
   std::string agent_socket() const override { return qemu_config_.agent_socket; }
   std::vector<pid_t> pids() const override;
 
+  /// Saves the paused VM's device state into `path` (templating: memory
+  /// the VM shares with its memory file is left out; see qmp_client.hpp).
+  Result<void> save_state(const std::string& path, std::chrono::milliseconds timeout);
+  /// Restores a VM started with `incoming` from the device state in
+  /// `path`; it stays paused until resume().
+  Result<void> restore_state(const std::string& path, std::chrono::milliseconds timeout);
+  /// Plugs `net` (its tap fd passed over QMP) into the nth empty PCIe root
+  /// port (QemuConfig::hotplug_ports).
+  Result<void> plug_nic(const NetDevice& net, unsigned port);
+
   /// Sends QEMU's and virtiofsd's stdout and stderr to `fd` (kept open by
   /// the caller until start() returns); by default they inherit the caller's.
   void set_output_fd(int fd) { output_fd_ = fd; }

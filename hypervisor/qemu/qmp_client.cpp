@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <thread>
 
+#include "common/fd_passing.hpp"
 #include "common/fs.hpp"
 #include "common/unix_socket.hpp"
 
@@ -79,16 +80,32 @@ Result<nlohmann::json> QmpClient::read_message() {
 }
 
 Result<nlohmann::json> QmpClient::execute(std::string_view command, const nlohmann::json& arguments) {
+  return execute_with_fd(command, arguments, -1);
+}
+
+Result<void> QmpClient::pass_fd(const std::string& name, int fd) {
+  KATA_TRY(execute_with_fd("getfd", {{"fdname", name}}, fd));
+  return ok();
+}
+
+Result<nlohmann::json> QmpClient::execute_with_fd(std::string_view command, const nlohmann::json& arguments, int fd) {
   nlohmann::json request = {{"execute", command}};
   if (!arguments.is_null()) request["arguments"] = arguments;
-  // send with MSG_NOSIGNAL: a QEMU that is exiting must cost an error, not
-  // a SIGPIPE that kills kata.
   std::string line = request.dump() + "\n";
-  for (std::size_t sent = 0; sent < line.size();) {
-    ssize_t n = ::send(socket_.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error(errno, "qmp {}: write", command);
-    sent += static_cast<std::size_t>(n);
+  if (fd >= 0) {
+    // The fd rides on the command's bytes (SCM_RIGHTS); QEMU takes it as
+    // the command's.
+    int fds[] = {fd};
+    KATA_TRY(send_with_fds(socket_.get(), line, fds).wrap(fmt::format("qmp {}", command)));
+  } else {
+    // send with MSG_NOSIGNAL: a QEMU that is exiting must cost an error,
+    // not a SIGPIPE that kills kata.
+    for (std::size_t sent = 0; sent < line.size();) {
+      ssize_t n = ::send(socket_.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return sys_error(errno, "qmp {}: write", command);
+      sent += static_cast<std::size_t>(n);
+    }
   }
   for (;;) {
     auto message = KATA_TRY(read_message().wrap(fmt::format("qmp {}", command)));
@@ -119,6 +136,44 @@ Result<void> QmpClient::stop() {
 Result<void> QmpClient::cont() {
   KATA_TRY(execute("cont"));
   return ok();
+}
+
+Result<void> QmpClient::migrate_to(const std::string& uri, std::chrono::milliseconds timeout) {
+  KATA_TRY(execute("migrate-set-capabilities",
+                   {{"capabilities", {{{"capability", "x-ignore-shared"}, {"state", true}}}}}));
+  KATA_TRY(execute("migrate", {{"uri", uri}}));
+  return wait_for_migration(timeout);
+}
+
+Result<void> QmpClient::migrate_from(const std::string& uri, std::chrono::milliseconds timeout) {
+  KATA_TRY(execute("migrate-set-capabilities",
+                   {{"capabilities", {{{"capability", "x-ignore-shared"}, {"state", true}}}}}));
+  KATA_TRY(execute("migrate-incoming", {{"uri", uri}}));
+  // The destination's run state leaves "inmigrate" once the stream is in.
+  for (auto deadline = std::chrono::steady_clock::now() + timeout;;) {
+    auto status = KATA_TRY(query_status());
+    if (status != "inmigrate") {
+      if (status == "paused" || status == "prelaunch") return ok();
+      return make_error(ErrorKind::system, "qmp migrate-incoming {}: the VM is {} after the restore", uri, status);
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return make_error(ErrorKind::timeout, "qmp migrate-incoming {}: not restored within {} ms", uri, timeout.count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+Result<void> QmpClient::wait_for_migration(std::chrono::milliseconds timeout) {
+  for (auto deadline = std::chrono::steady_clock::now() + timeout;;) {
+    auto info = KATA_TRY(execute("query-migrate"));
+    std::string status = info.is_object() ? info.value("status", "") : "";
+    if (status == "completed") return ok();
+    if (status == "failed" || status == "cancelled")
+      return make_error(ErrorKind::system, "qmp migrate: {}: {}", status, info.value("error-desc", "no reason given"));
+    if (std::chrono::steady_clock::now() >= deadline)
+      return make_error(ErrorKind::timeout, "qmp migrate: not completed within {} ms (status {})", timeout.count(),
+                        status.empty() ? "unknown" : status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 Result<void> QmpClient::quit() {

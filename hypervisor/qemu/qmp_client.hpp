@@ -30,6 +30,20 @@ class QmpClient {
   /// Asynchronous events that arrive meanwhile are skipped.
   Result<nlohmann::json> execute(std::string_view command, const nlohmann::json& arguments = nullptr);
 
+  /// execute() with `fd` passed along with the command (SCM_RIGHTS); -1: none.
+  Result<nlohmann::json> execute_with_fd(std::string_view command, const nlohmann::json& arguments, int fd);
+  /// Hands `fd` to QEMU under `name` (getfd), for a later command naming it
+  /// (netdev_add tap,fd=NAME). The caller keeps its copy.
+  Result<void> pass_fd(const std::string& name, int fd);
+  /// Migrates the (paused) VM's device state to `uri` ("exec:cat > FILE"),
+  /// leaving out memory the VM shares with a file (x-ignore-shared: a
+  /// template's memory file already holds it), and waits until done.
+  Result<void> migrate_to(const std::string& uri, std::chrono::milliseconds timeout);
+  /// Restores a VM started with `-incoming defer` from `uri`, memory it
+  /// maps from a file left out as it was saved; returns once the VM is
+  /// restored (paused: cont() runs it).
+  Result<void> migrate_from(const std::string& uri, std::chrono::milliseconds timeout);
+
   /// The VM's run state as QEMU names it ("running", "paused", ...).
   Result<std::string> query_status();
   /// Pauses all vCPUs.
@@ -42,6 +56,7 @@ class QmpClient {
  private:
   QmpClient(UniqueFd socket, std::chrono::milliseconds timeout) : socket_(std::move(socket)), timeout_(timeout) {}
   Result<nlohmann::json> read_message();
+  Result<void> wait_for_migration(std::chrono::milliseconds timeout);
 
   UniqueFd socket_;
   std::chrono::milliseconds timeout_;

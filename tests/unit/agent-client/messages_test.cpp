@@ -35,6 +35,7 @@ std::vector<Request> sample_requests() {
       ConfigureNetwork{{NetworkInterface{"02:42:0a:c8:00:02", "eth0", 1400, {"10.200.0.2/24", "fd00::2/64"}}},
                        {NetworkRoute{"default", "10.200.0.1", "eth0", "10.200.0.2", 0},
                         NetworkRoute{"192.168.7.0/24", "", "eth0", "", 253}}},
+      RestoreSandbox{"00ff17a9", 1764700000123456789, "kataShared"},
   };
 }
 

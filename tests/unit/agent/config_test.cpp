@@ -14,6 +14,18 @@ TEST_CASE("kernel command line without kata options gives the defaults") {
   CHECK(config->share_tag == "kataShared");
   CHECK(config->share_mount == "/run/kata-containers/shared");
   CHECK_FALSE(config->debug);
+  CHECK_FALSE(config->template_boot);
+}
+
+TEST_CASE("kata.template marks a template boot, which mounts no share") {
+  auto config = parse_kernel_cmdline("console=ttyS0 kata.template quiet");
+  REQUIRE(config);
+  CHECK(config->template_boot);
+  CHECK_FALSE(config->debug);
+  auto off = parse_kernel_cmdline("kata.template=0");
+  REQUIRE(off);
+  CHECK_FALSE(off->template_boot);
+  CHECK_FALSE(parse_kernel_cmdline("kata.template=sometimes"));
 }
 
 TEST_CASE("kata options on the kernel command line override the defaults") {

@@ -119,6 +119,26 @@ TEST_CASE("memory slots and a maximum reserve room for hot-added memory on q35 o
   }
 }
 
+TEST_CASE("a template's or clone's machine: memory from a file, a 9p share, empty PCIe ports, an incoming restore") {
+  auto config = sample_config();
+  config.virtiofs_socket.clear();
+  config.memory_file = MemoryFile{"/run/kata-template/memory", false};
+  config.share_9p_dir = "/run/kata/c1/share";
+  config.hotplug_ports = 2;
+  config.incoming = true;
+  auto argv = build_argv(config);
+  CHECK(has_pair(argv, "-object", "memory-backend-file,id=mem,size=384M,mem-path=/run/kata-template/memory,share=off"));
+  CHECK(has_pair(argv, "-fsdev", "local,id=share9p,path=/run/kata/c1/share,security_model=passthrough,multidevs=remap"));
+  CHECK(has_pair(argv, "-device", "virtio-9p-pci,fsdev=share9p,mount_tag=kataShared"));
+  CHECK(has_pair(argv, "-device", "pcie-root-port,id=hotplug0,chassis=1,slot=1"));
+  CHECK(has_pair(argv, "-device", "pcie-root-port,id=hotplug1,chassis=2,slot=2"));
+  CHECK(argv.back() == "defer");
+  CHECK(argv[argv.size() - 2] == "-incoming");
+  config.memory_file->shared = true;
+  CHECK(has_pair(build_argv(config), "-object",
+                 "memory-backend-file,id=mem,size=384M,mem-path=/run/kata-template/memory,share=on"));
+}
+
 TEST_CASE("without a virtiofsd socket there is no shared filesystem device") {
   auto config = sample_config();
   config.virtiofs_socket.clear();

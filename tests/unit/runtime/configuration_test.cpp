@@ -206,6 +206,8 @@ TEST_CASE("every implemented key is parsed") {
   CHECK(config->runtime.disable_new_netns);
   CHECK(config->runtime.sandbox_cgroup_only);
   CHECK(config->runtime.experimental == std::vector<std::string>{"newstore"});
+  CHECK(config->factory.enable_template);
+  CHECK(config->factory.template_path == "/var/run/kata-tmpl");
   CHECK(config->ignored_keys.empty());
   CHECK(config->path == fixture("every-key.toml"));
 }
@@ -222,7 +224,9 @@ TEST_CASE("a real Kata configuration-qemu.toml loads, unknown keys recorded") {
   CHECK(config->agent.dial_timeout == 45);
   CHECK(contains(config->ignored_keys, "hypervisor.qemu.image"));
   CHECK(contains(config->ignored_keys, "hypervisor.qemu.enable_iothreads"));
-  CHECK(contains(config->ignored_keys, "factory.enable_template"));
+  CHECK(config->factory.template_path == "/run/vc/vm/template");
+  CHECK_FALSE(config->factory.enable_template);
+  CHECK(contains(config->ignored_keys, "factory.vm_cache_number"));
   CHECK(contains(config->ignored_keys, "agent.kata.kernel_modules"));
   CHECK(contains(config->ignored_keys, "runtime.disable_guest_seccomp"));
   CHECK_FALSE(contains(config->ignored_keys, "hypervisor.qemu.default_memory"));

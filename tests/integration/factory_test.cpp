@@ -1,0 +1,140 @@
+// VM templating through the built `kata` binary (label `vm`, needs root):
+// `kata factory init` saves a template under a test-owned template_path on
+// /run (tmpfs); with enable_template, create clones it: the container runs
+// with its rootfs (over 9p) and its network namespace's interface (a NIC
+// plugged in after the restore), exits with its status, and two clones at
+// once draw different random numbers; a configuration whose VM differs
+// boots cold and `status` calls the template stale; destroy under a running
+// clone leaves the clone running; nothing is left at the end.
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fs.hpp"
+#include "common/scope_exit.hpp"
+#include "tests/support/kata_cli.hpp"
+
+using namespace kata;
+using namespace kata::test_support;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string template_dir = "/run/kata-factory-test-" + std::to_string(::getpid());
+
+SandboxOptions templating() {
+  SandboxOptions options{.name = "kata-factory"};
+  options.config.extra = "[factory]\nenable_template = true\ntemplate_path = \"" + template_dir + "\"\n";
+  return options;
+}
+
+// The phases `kata timings` reports for `id`, space-separated.
+std::string phases_of(KataSandboxes& sandboxes, const std::string& id) {
+  auto timings = sandboxes.kata({"timings", "--format", "json", id});
+  std::string names;
+  if (timings.status != 0) return "timings failed: " + timings.err;
+  for (const auto& phase : json::parse(timings.out)["phases"]) names += phase["phase"].get<std::string>() + " ";
+  return names;
+}
+
+int run_shell(const std::string& command) { return std::system(command.c_str()); }
+
+}  // namespace
+
+TEST_CASE("kata factory: clones run containers with their files, network and status; stale boots cold; destroy") {
+  KataSandboxes sandboxes(templating());
+  ScopeExit gone([] { std::error_code ec; fs::remove_all(template_dir, ec); });
+
+  auto none = sandboxes.kata({"factory", "status"});
+  CHECK_MESSAGE(none.status == 0, describe(none));
+  CHECK(none.out.find("no template") != std::string::npos);
+  auto made = sandboxes.kata({"factory", "init"});
+  REQUIRE_MESSAGE(made.status == 0, describe(made));
+  auto status = sandboxes.kata({"factory", "status", "--json"});
+  REQUIRE_MESSAGE(status.status == 0, describe(status));
+  auto report = json::parse(status.out);
+  CHECK(report["present"] == true);
+  CHECK(report["stale"] == "");
+  CHECK(report["memory_bytes"].get<std::uint64_t>() > 0);
+  CHECK(processes_naming(template_dir + "/").empty());  // the template VM is saved, not running
+
+  // A clone: the rootfs' own file, the exit status, the restore's phases.
+  auto marked = sandboxes.bundle("marked", {"/bin/sh", "-c", "cat /marker; exit 7"});
+  REQUIRE(write_file_atomic(sandboxes.work() + "/marked/rootfs/marker", "from the rootfs\n", 0644).ok());
+  auto ran = sandboxes.kata({"run", "-b", marked, "clone-1"});
+  CHECK_MESSAGE(ran.status == 7, describe(ran));
+  CHECK(ran.out == "from the rootfs\n");
+  std::string phases = phases_of(sandboxes, "clone-1");
+  CHECK_MESSAGE(phases.find("vm_restored") != std::string::npos, phases);
+  CHECK_MESSAGE(phases.find("clone_restored") != std::string::npos, phases);
+  CHECK(sandboxes.kata({"delete", "clone-1"}).status == 0);
+  sandboxes.check_gone("clone-1");
+
+  // Two clones at once: their first random bytes differ (the template's
+  // CRNG state was reseeded in each), and each has its network interface.
+  const std::string netns = "kata-fa" + std::to_string(::getpid());
+  REQUIRE(run_shell("ip netns add " + netns + " && ip -n " + netns + " link add eth0 type veth peer name peer0 && ip -n " + netns +
+                     " addr add 10.201.0.2/24 dev eth0 && ip -n " + netns + " link set eth0 up && ip -n " + netns +
+                    " link set peer0 up") == 0);
+  ScopeExit netns_gone([&] { (void)run_shell("ip netns del " + netns); });
+  auto random_bundle = [&](const std::string& name, bool with_net) {
+    BundleOptions options{.extra_applets = {"md5sum", "ip"}};
+    if (with_net) options.netns_path = "/run/netns/" + netns;
+    return sandboxes.bundle(name, {"/bin/sh", "-c", "head -c 32 /dev/urandom | md5sum; ip -o addr show; sleep 1000"},
+                            options);
+  };
+  auto a = sandboxes.spawn({"run", "-d", "-b", random_bundle("rand-a", true), "clone-a"});
+  auto b = sandboxes.spawn({"run", "-d", "-b", random_bundle("rand-b", false), "clone-b"});
+  auto a_done = sandboxes.finish(a);
+  auto b_done = sandboxes.finish(b);
+  REQUIRE_MESSAGE(a_done.status == 0, describe(a_done));
+  REQUIRE_MESSAGE(b_done.status == 0, describe(b_done));
+  std::string out_a, out_b;
+  for (int i = 0; i < 100 && (out_a.find("inet ") == std::string::npos || out_b.find("inet ") == std::string::npos);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    out_a = read_or_empty(a_done.out_path);
+    out_b = read_or_empty(b_done.out_path);
+  }
+  CAPTURE(out_a);
+  CAPTURE(out_b);
+  REQUIRE(out_a.size() >= 32);
+  REQUIRE(out_b.size() >= 32);
+  CHECK(out_a.substr(0, 32) != out_b.substr(0, 32));
+  CHECK(out_a.find("inet 10.201.0.2/24") != std::string::npos);
+  CHECK(out_b.find("10.201.0.2") == std::string::npos);
+
+  // Destroyed under running clones: they go on.
+  auto destroyed = sandboxes.kata({"factory", "destroy"});
+  CHECK_MESSAGE(destroyed.status == 0, describe(destroyed));
+  CHECK_FALSE(fs::exists(template_dir));
+  auto alive = sandboxes.kata({"exec", "clone-a", "/bin/cat", "/proc/self/status"});
+  CHECK_MESSAGE(alive.status == 0, describe(alive));
+  for (const char* id : {"clone-a", "clone-b"}) {
+    CHECK(sandboxes.kata({"delete", "--force", id}).status == 0);
+    sandboxes.check_gone(id);
+  }
+
+  // A template the configuration no longer matches is stale: status says
+  // why, and create boots cold.
+  REQUIRE(sandboxes.kata({"factory", "init"}).status == 0);
+  ConfigOptions bigger = templating().config;
+  bigger.hypervisor_extra = "default_memory = 640\n";
+  auto bigger_config = sandboxes.write_config("bigger", bigger);
+  auto stale = sandboxes.kata({"factory", "status"}, bigger_config);
+  CHECK(stale.out.find("stale: memory: template 512 MiB, this boot 640 MiB") != std::string::npos);
+  auto cold = sandboxes.kata({"run", "-b", sandboxes.bundle("cold", {"/bin/true"}), "cold"}, bigger_config);
+  CHECK_MESSAGE(cold.status == 0, describe(cold));
+  CHECK(phases_of(sandboxes, "cold").find("vm_restored") == std::string::npos);
+  CHECK(sandboxes.kata({"delete", "cold"}, bigger_config).status == 0);
+  CHECK(sandboxes.kata({"factory", "destroy"}).status == 0);
+  CHECK_FALSE(fs::exists(template_dir));
+}
