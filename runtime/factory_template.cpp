@@ -8,6 +8,7 @@
 
 #include "agent-client/handshake.hpp"
 #include "common/fs.hpp"
+#include "hypervisor/qemu/qemu_cmdline.hpp"
 
 namespace kata::runtime {
 
@@ -86,6 +87,15 @@ Result<TemplateFingerprint> fingerprint_of(const QemuConfig& qemu, const std::st
   print.memory_slots = qemu.memory_slots;
   print.max_memory_mib = qemu.max_memory_mib;
   print.agent_protocol = protocol_version();
+  // The same placeholders wherever it is computed: only the machine counts.
+  auto shape = clone_qemu_config(qemu, "/template", "/share");
+  shape.name = "clone";
+  shape.console_log = "/console";
+  shape.qmp_socket = "/qmp";
+  shape.agent_socket = "/agent";
+  std::string argv;
+  for (const auto& arg : hypervisor::qemu::build_argv(shape)) argv += arg + '\n';
+  print.machine_digest = fmt::format("{:016x}", std::hash<std::string>{}(argv));
   return print;
 }
 
@@ -110,6 +120,8 @@ std::string template_mismatch(const TemplateFingerprint& saved, const TemplateFi
     return differs("maximum memory", saved.max_memory_mib, wanted.max_memory_mib, " MiB");
   if (saved.agent_protocol != wanted.agent_protocol)
     return differs("agent protocol", saved.agent_protocol, wanted.agent_protocol, "");
+  if (saved.machine_digest != wanted.machine_digest)
+    return "the QEMU machine kata builds changed since the template was made";
   return "";
 }
 
@@ -126,6 +138,7 @@ json template_record_to_json(const TemplateRecord& record) {
           {"memory_slots", print.memory_slots},
           {"max_memory_mib", print.max_memory_mib},
           {"agent_protocol", print.agent_protocol},
+          {"machine_digest", print.machine_digest},
           {"created", record.created},
           {"state_bytes", record.state_bytes}};
 }
@@ -145,6 +158,7 @@ Result<TemplateRecord> template_record_from_json(const json& value) {
   print.memory_slots = KATA_TRY(field<unsigned>(value, "memory_slots"));
   print.max_memory_mib = KATA_TRY(field<unsigned>(value, "max_memory_mib"));
   print.agent_protocol = KATA_TRY(field<std::string>(value, "agent_protocol"));
+  print.machine_digest = KATA_TRY(field<std::string>(value, "machine_digest"));
   record.created = KATA_TRY(field<std::string>(value, "created"));
   record.state_bytes = KATA_TRY(field<std::uint64_t>(value, "state_bytes"));
   return record;

@@ -64,6 +64,9 @@ struct TemplateFingerprint {
   unsigned memory_slots = 0;
   unsigned max_memory_mib = 0;
   std::string agent_protocol;  ///< agent protocol version ("1.1")
+  /// A digest of the clone's QEMU argv with its paths left out: any other
+  /// change to the machine kata builds (a kata upgrade) makes the template stale.
+  std::string machine_digest;
   bool operator==(const TemplateFingerprint&) const = default;
 };
 

@@ -46,6 +46,9 @@ std::string kernel_command_line(const QemuConfig& config) {
   // kernel as it arrives, whatever the kernel's built-in policy (Debian's
   // leaves it offline), so no agent call has to race the ACPI event.
   if (memory_hotplug_possible(config)) line += " memhp_default_state=online";
+  // NICs plugged into the empty PCIe root ports later: the kernel's native
+  // PCIe hot-plug driver takes the ports whatever the firmware's _OSC says.
+  if (!is_microvm(config) && config.hotplug_ports > 0) line += " pcie_ports=native";
   if (!config.kernel_params.empty()) line += " " + config.kernel_params;
   return line;
 }
@@ -114,7 +117,11 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
                               config.share_9p_dir));
     add("-device", fmt::format("{},fsdev=share9p,mount_tag={}", device(config, "virtio-9p"), config.virtiofs_tag));
   }
-  if (!is_microvm(config)) {
+  if (!is_microvm(config) && config.hotplug_ports > 0) {
+    // q35 hands PCI hot-plug to ACPI by default, which needs the guest's
+    // ACPI PCI hot-plug driver; native PCIe hot-plug (pciehp) in the root
+    // ports is what kata's kernel has.
+    add("-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off");
     for (unsigned n = 0; n < config.hotplug_ports; ++n)
       add("-device", fmt::format("pcie-root-port,id={},chassis={},slot={}", hotplug_port_id(n), n + 1, n + 1));
   }
