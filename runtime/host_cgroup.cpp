@@ -209,8 +209,7 @@ Result<std::optional<HostCgroupPlan>> plan_host_cgroup(const oci::Spec& spec, bo
   auto mountinfo = KATA_TRY(read_file("/proc/self/mountinfo", 16 << 20));
   auto self_cgroup = KATA_TRY(read_file("/proc/self/cgroup", 1 << 20));
   auto hierarchies = KATA_TRY(parse_cgroup_hierarchies(mountinfo, self_cgroup));
-  HostLimits limits;
-  if (spec.linux_config->resources) limits = host_limits_from(*spec.linux_config->resources);
+  HostLimits limits = host_limits_of(spec);
   std::optional<HostCgroupPlan> plan =
       KATA_TRY(plan_host_cgroup_in(std::move(hierarchies), *spec.linux_config->cgroups_path, systemd, limits, memory_limit));
   return plan;

@@ -112,6 +112,14 @@ std::vector<std::string> host_cgroup_dirs(const std::string& cgroups_path) {
   return found;
 }
 
+/// Whether the host cgroup `cgroups_path` has the kernel's default CPU weight
+/// (cgroup v1 cpu.shares 1024, v2 cpu.weight 100).
+bool cpu_weight_is_default(const std::string& cgroups_path) {
+  std::string v1 = read_or_empty("/sys/fs/cgroup/cpu" + cgroups_path + "/cpu.shares");
+  if (!v1.empty()) return trim(v1) == "1024";
+  return trim(read_or_empty("/sys/fs/cgroup" + cgroups_path + "/cpu.weight")) == "100";
+}
+
 /// Files of libcni's result cache (the host's /var/lib/cni) for kCniNetwork.
 std::vector<std::string> cni_cache_entries() {
   std::vector<std::string> found;
@@ -193,6 +201,9 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   auto qemu_cgroups = read_or_empty("/proc/" + qemus.front() + "/cgroup");
   CHECK_MESSAGE(contains(qemu_cgroups, ":" + cgroups_path + "\n"), "QEMU's cgroups:\n" << qemu_cgroups);
 
+  // containerd gives the pause container 2 CPU shares; the cgroup holds the whole pod's VM, so kata writes none.
+  CHECK(spec["linux"]["resources"]["cpu"].value("shares", 0) == 2);
+  CHECK_MESSAGE(cpu_weight_is_default(cgroups_path), "the pod VM's host cgroup took the pause container's CPU shares");
   auto web = run_container(cri, pod, pod_config,
                            container_config("web", "mkdir -p /www && echo cri-page > /www/index.html &&"
                                                    " echo from-web > /dev/shm/note && echo web-ready &&"
