@@ -15,6 +15,7 @@
 #include "runtime/container_view.hpp"
 #include "runtime/exec_process.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/network/netns.hpp"
@@ -116,6 +117,7 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   auto sandbox = KATA_TRY(live_sandbox(store, inputs.sandbox_id));
   auto shared = KATA_TRY(match_sandbox_namespaces(spec, inputs.guest, sandbox));
   bool terminal = spec.process && spec.process->terminal.value_or(false);
+  auto cgroup_plan = KATA_TRY(plan_member_host_cgroup(spec, params.systemd_cgroup));
 
   auto lock = KATA_TRY(store.reserve(params.id));
   const std::string dir = lock.dir();
@@ -123,8 +125,10 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   const std::string socket_path = dir + "/" + monitor_socket_name;
   bool in_vm = false;
   std::optional<ChildProcess> stand_in;
+  std::optional<HostCgroupRecord> host_cgroup;
   ScopeExit rollback([&] {
     stand_in.reset();
+    if (host_cgroup) (void)remove_host_cgroup(*host_cgroup);
     // Out of the VM first: its processes hold the mounts below.
     if (in_vm) (void)send_monitor_command(socket_path, RemoveCommand{}, 30s);
     (void)remove_share_entry(share, params.id);
@@ -172,6 +176,9 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   stand_in = KATA_TRY(spawn_stand_in(stand_in_params));
   stand_in_end.reset();
   pid_t container_pid = stand_in->pid();
+  // Engines read the member's usage from its pid's cgroup.
+  if (cgroup_plan) host_cgroup = KATA_TRY(create_host_cgroup(*cgroup_plan));
+  if (host_cgroup) KATA_TRY(join_host_cgroup(leaf_paths(*host_cgroup), container_pid).wrap("the container's stand-in"));
 
   ContainerRecord record;
   record.oci_version = spec.oci_version;
@@ -189,6 +196,7 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   record.monitor_start_time = sandbox.monitor_start_time;
   record.netns_id = sandbox.netns_id;
   record.sandbox_id = sandbox.id;
+  record.host_cgroup = host_cgroup;
   record.monitor_socket = socket_path;
   record.qmp_socket = sandbox.qmp_socket;
   record.agent_socket = sandbox.agent_socket;

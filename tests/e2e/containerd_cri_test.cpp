@@ -237,6 +237,20 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   auto failing = cri.must("ExecSync", {{"container_id", client}, {"cmd", {"sh", "-c", "exit 3"}}, {"timeout", 60}});
   CHECK(failing.value("exit_code", -1) == 3);
 
+  // Each member's pid (kata's stand-in) is in the member's own cgroupsPath,
+  // so the usage containerd's shim reads there (kubelet's stats, its
+  // evictions) is the member's, not that of the cgroup the shim runs in.
+  for (const auto& id : {web, client}) {
+    auto verbose = cri.must("ContainerStatus", {{"container_id", id}, {"verbose", true}});
+    auto info = json::parse(verbose["info"].value("info", "{}"), nullptr, false);
+    REQUIRE_MESSAGE(info.is_object(), verbose.dump());
+    std::string path = info["runtimeSpec"]["linux"].value("cgroupsPath", "");
+    CHECK(path == "/k8s.io/" + id);
+    auto pid_cgroups = read_or_empty("/proc/" + std::to_string(info.value("pid", 0)) + "/cgroup");
+    CHECK_MESSAGE(contains(pid_cgroups, ":" + path + "\n"), id << "'s pid is in:\n" << pid_cgroups);
+    auto memory = cri.must("ContainerStats", {{"container_id", id}})["stats"]["memory"]["usage_bytes"];
+    CHECK_MESSAGE(std::stoull(memory.value("value", "0")) < (64ULL << 20), id << "'s memory use: " << memory.dump());
+  }
   // One VM for the pod: the sandbox's QEMU, and no other under kata's root.
   CHECK(processes_under(sandbox_dir, "qemu-system").size() == 1);
   CHECK(processes_under(host.cri_kata_root(), "qemu-system").size() == 1);
@@ -275,8 +289,10 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   CHECK(processes_under(host.cri_kata_root(), "virtiofsd").empty());
   auto mounts = kata::test_support::mounts_under(host.cri_kata_root());
   CHECK_MESSAGE(mounts.empty(), "mount left: " << first_or_none(mounts));
-  auto cgroups = host_cgroup_dirs(cgroups_path);
-  CHECK_MESSAGE(cgroups.empty(), "host cgroup left: " << first_or_none(cgroups));
+  for (const auto& id : {pod, web, client, exiter}) {
+    auto cgroups = host_cgroup_dirs("/k8s.io/" + id);
+    CHECK_MESSAGE(cgroups.empty(), "host cgroup left: " << first_or_none(cgroups));
+  }
   CHECK(host_cgroup_dirs("/k8s.io") == k8s_cgroups_before);
   // The pod's network: its namespace file, its address lease, libcni's cache.
   std::error_code error;
