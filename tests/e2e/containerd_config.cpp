@@ -35,11 +35,16 @@ std::string private_containerd_config(const std::string& stock, const Containerd
   // A runtimes table replaces containerd's built-in one (its "runc"), so
   // the default must name a runtime this file configures.
   cri_containerd.insert_or_assign("default_runtime_name", kCriRuntime);
-  auto& runtime = table_at(table_at(cri_containerd, "runtimes"), kCriRuntime);
-  runtime.insert_or_assign("runtime_type", "io.containerd.runc.v2");
-  auto& options = table_at(runtime, "options");
-  options.insert_or_assign("BinaryName", paths.kata_binary);
-  options.insert_or_assign("Root", paths.kata_root);
+  auto& runtimes = table_at(cri_containerd, "runtimes");
+  for (const char* name : {kCriRuntime, kCriSystemdRuntime}) {
+    auto& runtime = table_at(runtimes, name);
+    runtime.insert_or_assign("runtime_type", "io.containerd.runc.v2");
+    auto& options = table_at(runtime, "options");
+    options.insert_or_assign("BinaryName", paths.kata_binary);
+    options.insert_or_assign("Root", paths.kata_root);
+    // kubelet's systemd cgroup driver: the shim passes --systemd-cgroup.
+    if (std::string_view(name) == kCriSystemdRuntime) options.insert_or_assign("SystemdCgroup", true);
+  }
 
   std::ostringstream text;
   text << config << "\n";

@@ -19,12 +19,16 @@ struct ContainerdConfigPaths {
 
 /// The name of the CRI runtime (RunPodSandbox's runtime_handler) that runs kata.
 inline constexpr const char* kCriRuntime = "kata";
+/// The same with the shim's SystemdCgroup option (kubelet's systemd cgroup
+/// driver: cgroupsPath "slice:cri-containerd:id", kata --systemd-cgroup).
+inline constexpr const char* kCriSystemdRuntime = "kata-systemd";
 
 /// `stock` (a config.toml text) with `paths` set over it: root, state, the
 /// gRPC and ttrpc sockets, the CRI plugin's cni.conf_dir and sandbox_image,
-/// and the runtime kCriRuntime, also its default. Throws toml::parse_error for a stock text
-/// that is not TOML, std::runtime_error for one of another shape (a key
-/// this sets that is not a table there).
+/// and the runtimes kCriRuntime (also the default) and kCriSystemdRuntime.
+/// Throws toml::parse_error for a stock text that is not TOML,
+/// std::runtime_error for one of another shape (a key this sets that is
+/// not a table there).
 std::string private_containerd_config(const std::string& stock, const ContainerdConfigPaths& paths);
 
 }  // namespace kata::e2e

@@ -3,7 +3,9 @@
 // one VM; CreateContainer/StartContainer put two containers in it that
 // share its localhost and hostname; ExecSync, ContainerStatus's exit code;
 // a CNI bridge in the suite's network namespace only; StopPodSandbox and
-// RemovePodSandbox leave nothing of kata, the shim or the pod's network.
+// RemovePodSandbox leave nothing of kata, the shim or the pod's network;
+// under kubelet's systemd cgroup driver (the shim's SystemdCgroup) the pod's
+// slice and scopes are kata's to make and remove.
 // The private containerd and the CRI client are EngineHost's.
 
 #include <doctest/doctest.h>
@@ -300,6 +302,53 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   CHECK_MESSAGE(!fs::exists(host.cni_ipam_dir() + "/" + EngineHost::kCniNetwork + "/" + pod_ip, error),
                 "the lease of " << pod_ip << " is left");
   CHECK(cni_cache_entries().empty());
+}
+
+TEST_CASE("a CRI pod under kubelet's systemd cgroup driver: kata makes the pod's slice and scopes and removes them") {
+  auto& host = EngineHost::get();
+  auto& cri = host.cri();
+  // kubelet's pod slice for a BestEffort pod (dashes nest; the uid's are underscores).
+  const std::string slice = "kubepods-besteffort-podkata_e2e_sd.slice";
+  const std::string slice_dir = "/kubepods.slice/kubepods-besteffort.slice/" + slice;
+  auto before = host_cgroup_dirs("/kubepods.slice");
+  json pod_config{{"metadata", {{"name", "kata-e2e-cri-sd"}, {"uid", "kata_e2e_sd"}, {"namespace", "default"}}},
+                  {"hostname", "kata-cri-sd"},
+                  {"log_directory", host.fresh_dir("cri-logs")},
+                  {"linux", {{"cgroup_parent", slice}, {"security_context", {{"namespace_options", kPodNamespaces}}}}}};
+  auto ran = cri.must("RunPodSandbox", {{"config", pod_config}, {"runtime_handler", kCriSystemdRuntime}});
+  std::string pod = ran.value("pod_sandbox_id", "");
+  REQUIRE(pod.size() == 64);
+  PodGuard guard{cri, pod};
+  std::string sandbox_dir = host.cri_kata_root() + "/" + pod;
+
+  auto spec = pod_runtime_spec(cri.must("PodSandboxStatus", {{"pod_sandbox_id", pod}, {"verbose", true}}));
+  REQUIRE(spec.is_object());
+  CHECK(spec["linux"].value("cgroupsPath", "") == slice + ":cri-containerd:" + pod);
+  auto qemus = processes_under(sandbox_dir, "qemu-system");
+  REQUIRE_MESSAGE(qemus.size() == 1, "QEMU processes of the sandbox: " << qemus.size());
+  auto qemu_cgroups = read_or_empty("/proc/" + qemus.front() + "/cgroup");
+  CHECK_MESSAGE(contains(qemu_cgroups, ":" + slice_dir + "/cri-containerd-" + pod + ".scope\n"),
+                "QEMU's cgroups:\n" << qemu_cgroups);
+
+  auto member = run_container(cri, pod, pod_config, container_config("member", "exec sleep 100000"));
+  auto verbose = cri.must("ContainerStatus", {{"container_id", member}, {"verbose", true}});
+  auto info = json::parse(verbose["info"].value("info", "{}"), nullptr, false);
+  REQUIRE_MESSAGE(info.is_object(), verbose.dump());
+  auto pid_cgroups = read_or_empty("/proc/" + std::to_string(info.value("pid", 0)) + "/cgroup");
+  CHECK_MESSAGE(contains(pid_cgroups, ":" + slice_dir + "/cri-containerd-" + member + ".scope\n"),
+                "the member's pid is in:\n" << pid_cgroups);
+  auto exec = cri.must("ExecSync", {{"container_id", member}, {"cmd", {"hostname"}}, {"timeout", 60}});
+  CHECK(exec.value("stdout", "") == "kata-cri-sd\n");
+
+  cri.must("StopPodSandbox", {{"pod_sandbox_id", pod}});
+  cri.must("RemovePodSandbox", {{"pod_sandbox_id", pod}});
+  guard.id.clear();
+  for (const auto& id : {pod, member}) {
+    auto left = kata_leftovers(host.cri_kata_root(), id);
+    CHECK_MESSAGE(left.empty(), id << " left behind: " << first_or_none(left));
+  }
+  auto after = host_cgroup_dirs("/kubepods.slice");
+  CHECK_MESSAGE(after == before, "left: " << first_or_none(after));
 }
 
 }  // TEST_SUITE
