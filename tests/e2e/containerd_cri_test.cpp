@@ -219,6 +219,14 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   // The container's stdout reaches the CRI log (containerd's fifos through the shim and kata's relay).
   auto web_log = wait_for_text(logs + "/web.log", "web-ready");
   CHECK_MESSAGE(contains(web_log, " stdout F web-ready\n"), "web.log: " << web_log);
+  // With tty, the shim hands kata a console socket; the terminal's output reaches the log too.
+  auto term_config = container_config("term", "tty; echo term-ready; exec sleep 100000");
+  term_config["tty"] = true;
+  term_config["stdin"] = true;
+  auto term = run_container(cri, pod, pod_config, term_config);
+  auto term_log = wait_for_text(logs + "/term.log", "term-ready");
+  CHECK_MESSAGE(contains(term_log, " stdout F /dev/pts/"), "term.log: " << term_log);
+  CHECK_MESSAGE(contains(term_log, " stdout F term-ready"), "term.log: " << term_log);
 
   // Over the pod's loopback to the other container (httpd may still be
   // starting), the pod's hostname (kernel and /etc/hostname), the pod's
@@ -238,6 +246,19 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   CHECK(exec.value("stderr", "") == "to-stderr\n");
   auto failing = cri.must("ExecSync", {{"container_id", client}, {"cmd", {"sh", "-c", "exit 3"}}, {"timeout", 60}});
   CHECK(failing.value("exit_code", -1) == 3);
+
+  // kubelet's resize path: UpdateContainerResources (the shim's `kata
+  // update`) reaches the member's cgroup in the guest.
+  cri.must("UpdateContainerResources",
+           {{"container_id", web},
+            {"linux", {{"cpu_period", 100000}, {"cpu_quota", 50000}, {"memory_limit_in_bytes", 128 << 20}}}});
+  auto limits = cri.must("ExecSync", {{"container_id", web},
+                                      {"cmd",
+                                       {"sh", "-c",
+                                        "d=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup);"
+                                        " cat $d/memory.max $d/cpu.max"}},
+                                      {"timeout", 60}});
+  CHECK_MESSAGE(limits.value("stdout", "") == "134217728\n50000 100000\n", limits.dump());
 
   // Each member's pid (kata's stand-in) is in the member's own cgroupsPath,
   // so the usage containerd's shim reads there (kubelet's stats, its
@@ -281,7 +302,7 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
 
   auto gone = cri.call("PodSandboxStatus", {{"pod_sandbox_id", pod}});
   CHECK_MESSAGE(contains(gone.program.err, "NOT_FOUND"), describe(gone.program));
-  for (const auto& id : {pod, web, client, exiter}) {
+  for (const auto& id : {pod, web, client, exiter, term}) {
     left = kata_leftovers(host.cri_kata_root(), id);
     CHECK_MESSAGE(left.empty(), id << " left behind: " << first_or_none(left));
     left = kata_leftovers(host.cri_bundles(), id);
@@ -291,7 +312,7 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   CHECK(processes_under(host.cri_kata_root(), "virtiofsd").empty());
   auto mounts = kata::test_support::mounts_under(host.cri_kata_root());
   CHECK_MESSAGE(mounts.empty(), "mount left: " << first_or_none(mounts));
-  for (const auto& id : {pod, web, client, exiter}) {
+  for (const auto& id : {pod, web, client, exiter, term}) {
     auto cgroups = host_cgroup_dirs("/k8s.io/" + id);
     CHECK_MESSAGE(cgroups.empty(), "host cgroup left: " << first_or_none(cgroups));
   }
