@@ -245,6 +245,14 @@ TEST_CASE("a CRI pod is one kata VM: its containers share localhost, hostname an
   CHECK(exec.value("stderr", "") == "to-stderr\n");
   auto failing = cri.must("ExecSync", {{"container_id", client}, {"cmd", {"sh", "-c", "exit 3"}}, {"timeout", 60}});
   CHECK(failing.value("exit_code", -1) == 3);
+  // An exec past its timeout (a kubelet exec probe's): containerd SIGKILLs
+  // the exec's pid, and the process in the guest ends with it, so the call
+  // returns at its deadline and nothing of it stays in the container.
+  auto slow = cri.call("ExecSync", {{"container_id", client}, {"cmd", {"sleep", "37"}}, {"timeout", 2}});
+  CHECK_MESSAGE(contains(slow.program.err, "DEADLINE_EXCEEDED"), describe(slow.program));
+  CHECK_MESSAGE(slow.program.seconds < 20, describe(slow.program));
+  auto ps = cri.must("ExecSync", {{"container_id", client}, {"cmd", {"ps"}}, {"timeout", 20}});
+  CHECK_MESSAGE(!contains(ps.value("stdout", ""), "sleep 37"), ps.dump());
 
   // kubelet's resize path: UpdateContainerResources (the shim's `kata
   // update`) reaches the member's cgroup in the guest.
