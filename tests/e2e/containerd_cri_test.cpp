@@ -1,11 +1,14 @@
 // containerd's CRI plugin running a pod through kata, called as a kubelet
 // calls it (label `e2e`): RunPodSandbox with runtime_handler "kata" boots
-// one VM; CreateContainer/StartContainer put two containers in it that
-// share its localhost and hostname; ExecSync, ContainerStatus's exit code;
-// a CNI bridge in the suite's network namespace only; StopPodSandbox and
-// RemovePodSandbox leave nothing of kata, the shim or the pod's network;
-// under kubelet's systemd cgroup driver (the shim's SystemdCgroup) the pod's
-// slice and scopes are kata's to make and remove.
+// one VM in the pod's host cgroup; CreateContainer/StartContainer put
+// containers in it that share its localhost, hostname and /dev/shm, each
+// with its pid in its own host cgroup (what ContainerStats reads);
+// ExecSync (exit codes, stderr, a timeout that ends the process),
+// ContainerStatus's exit codes, UpdateContainerResources, a tty, the CRI
+// log; a CNI bridge in the suite's network namespace only; StopPodSandbox
+// and RemovePodSandbox leave nothing of kata, the shim or the pod's
+// network; under kubelet's systemd cgroup driver (the shim's
+// SystemdCgroup) the pod's slice and scopes are kata's to make and remove.
 // The private containerd and the CRI client are EngineHost's.
 
 #include <doctest/doctest.h>
