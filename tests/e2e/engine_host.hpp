@@ -57,7 +57,7 @@ class CriClient;
 /// `kata` that exec the built binary with that configuration (and, for
 /// podman, its own --root); a busybox-static image in a private podman
 /// storage; and, on first use, a private containerd with that image
-/// imported, whose CRI plugin offers kata as runtime kCriRuntime on a CNI
+/// imported, whose CRI plugin offers kata (kCriRuntime, kCriSystemdRuntime) on a CNI
 /// bridge of the suite's own. Everything is removed when the test binary
 /// exits.
 class EngineHost {
