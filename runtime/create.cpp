@@ -91,16 +91,15 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);
   if (!S_ISDIR(rootfs_stat.st_mode)) return make_error(ErrorKind::invalid_argument, "rootfs {}: not a directory", rootfs);
   auto created_at = std::chrono::system_clock::now();
-  // The host cgroup bounds the whole sandbox: the VM plus QEMU's overhead.
-  auto cgroup_plan = KATA_TRY(plan_host_cgroup(
-      spec, params.systemd_cgroup,
-      sandbox_memory_limit(vm_config.hypervisor.default_memory, params.config.runtime.host_cgroup_memory_overhead)));
   // A pod member joins its sandbox's VM (create_member.hpp), in the pod's
   // namespaces; what follows is a sandbox's own.
   auto placement = KATA_TRY(pod_placement(spec, params.id));
   if (placement.sandbox_id)
-    return create_pod_member(store, params,
-                             {spec, std::move(guest), bundle, *placement.sandbox_id, created_at, std::move(cgroup_plan)});
+    return create_pod_member(store, params, {spec, std::move(guest), bundle, *placement.sandbox_id, created_at});
+  // The host cgroup bounds the whole sandbox: the VM plus QEMU's overhead.
+  auto cgroup_plan = KATA_TRY(plan_host_cgroup(
+      spec, params.systemd_cgroup,
+      sandbox_memory_limit(vm_config.hypervisor.default_memory, params.config.runtime.host_cgroup_memory_overhead)));
   // A path naming kata's own (the host's) network namespace means the
   // host's network, whatever the model: refused before any side effect.
   // tcfilter checks again on the very fd it enters.

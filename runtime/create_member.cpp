@@ -15,6 +15,7 @@
 #include "runtime/container_view.hpp"
 #include "runtime/exec_process.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/leftover_processes.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/network/netns.hpp"
@@ -127,6 +128,7 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   auto sandbox = KATA_TRY(live_sandbox(store, inputs.sandbox_id));
   auto shared = KATA_TRY(match_sandbox_namespaces(spec, inputs.guest, sandbox));
   bool terminal = spec.process && spec.process->terminal.value_or(false);
+  auto cgroup_plan = KATA_TRY(plan_member_host_cgroup(spec, params.systemd_cgroup));
 
   auto lock = KATA_TRY(store.reserve(params.id));
   const std::string dir = lock.dir();
@@ -137,14 +139,13 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   std::optional<HostCgroupRecord> host_cgroup;
   ScopeExit rollback([&] {
     stand_in.reset();
+    if (host_cgroup) (void)remove_host_cgroup(*host_cgroup);
     // Out of the VM first: its processes hold the mounts below.
     if (in_vm) (void)send_monitor_command(socket_path, RemoveCommand{}, 30s);
     (void)remove_share_entry(share, params.id);
-    if (host_cgroup) (void)remove_host_cgroup(*host_cgroup);
     (void)store.remove(lock);
   });
 
-  if (inputs.cgroup_plan) host_cgroup = KATA_TRY(create_host_cgroup(*inputs.cgroup_plan));
 
   KATA_TRY(write_file_atomic(dir + "/" + container_process_name, oci::to_json(*spec.process).dump(), 0600)
                .wrap("save the container's process"));
@@ -189,8 +190,10 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   stand_in_params.uts_fd = shared.uts ? shared.uts.get() : -1;
   stand_in = KATA_TRY(spawn_stand_in(stand_in_params));
   stand_in_end.reset();
-  if (host_cgroup) KATA_TRY(join_host_cgroup(leaf_paths(*host_cgroup), stand_in->pid()).wrap("the container's stand-in"));
   pid_t container_pid = stand_in->pid();
+  // Engines read the member's usage from its pid's cgroup.
+  if (cgroup_plan) host_cgroup = KATA_TRY(create_host_cgroup(*cgroup_plan));
+  if (host_cgroup) KATA_TRY(join_host_cgroup(leaf_paths(*host_cgroup), container_pid).wrap("the container's stand-in"));
 
   ContainerRecord record;
   record.oci_version = spec.oci_version;
@@ -208,11 +211,11 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
   record.monitor_start_time = sandbox.monitor_start_time;
   record.netns_id = sandbox.netns_id;
   record.sandbox_id = sandbox.id;
+  record.host_cgroup = host_cgroup;
   record.monitor_socket = socket_path;
   record.qmp_socket = sandbox.qmp_socket;
   record.agent_socket = sandbox.agent_socket;
   record.virtiofsd_socket = sandbox.virtiofsd_socket;
-  record.host_cgroup = host_cgroup;
   KATA_TRY(run_creation_hooks(spec, record));
   KATA_TRY(store.save(lock, record).wrap("save state"));
   if (!params.pid_file.empty()) KATA_TRY(write_pid_file(params.pid_file, container_pid));

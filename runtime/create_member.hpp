@@ -8,14 +8,12 @@
 // names the sandbox's, its IPC and UTS namespaces.
 
 #include <chrono>
-#include <optional>
 #include <string>
 
 #include "common/child_process.hpp"
 #include "common/error.hpp"
 #include "oci/spec.hpp"
 #include "runtime/bundle_rewrite.hpp"
-#include "runtime/host_cgroup.hpp"
 #include "runtime/lifecycle.hpp"
 #include "runtime/state_store.hpp"
 
@@ -28,10 +26,6 @@ struct MemberInputs {
   std::string bundle;  ///< absolute
   std::string sandbox_id;
   std::chrono::system_clock::time_point created_at;
-  /// The member's own host cgroup (its linux.cgroupsPath), which holds its
-  /// stand-in: engines read a member's cgroup from its pid. The VM's
-  /// processes stay in the sandbox's cgroup.
-  std::optional<HostCgroupPlan> cgroup_plan;
 };
 
 /// Creates the member in its sandbox's VM; as create_container, a failure

@@ -204,17 +204,29 @@ Result<HostCgroupPlan> plan_host_cgroup_in(std::vector<CgroupHierarchy> hierarch
   return plan;
 }
 
-Result<std::optional<HostCgroupPlan>> plan_host_cgroup(const oci::Spec& spec, bool systemd,
-                                                       std::uint64_t memory_limit) {
+namespace {
+
+// The plan for the spec's cgroupsPath on this host with `limits`.
+Result<std::optional<HostCgroupPlan>> plan_on_this_host(const oci::Spec& spec, bool systemd, const HostLimits& limits,
+                                                        std::uint64_t memory_limit) {
   if (!spec.linux_config || !spec.linux_config->cgroups_path || spec.linux_config->cgroups_path->empty()) return std::optional<HostCgroupPlan>();
   auto mountinfo = KATA_TRY(read_file("/proc/self/mountinfo", 16 << 20));
   auto self_cgroup = KATA_TRY(read_file("/proc/self/cgroup", 1 << 20));
   auto hierarchies = KATA_TRY(parse_cgroup_hierarchies(mountinfo, self_cgroup));
-  HostLimits limits;
-  if (spec.linux_config->resources) limits = host_limits_from(*spec.linux_config->resources);
   std::optional<HostCgroupPlan> plan =
       KATA_TRY(plan_host_cgroup_in(std::move(hierarchies), *spec.linux_config->cgroups_path, systemd, limits, memory_limit));
   return plan;
+}
+
+}  // namespace
+
+Result<std::optional<HostCgroupPlan>> plan_host_cgroup(const oci::Spec& spec, bool systemd,
+                                                       std::uint64_t memory_limit) {
+  return plan_on_this_host(spec, systemd, host_limits_of(spec), memory_limit);
+}
+
+Result<std::optional<HostCgroupPlan>> plan_member_host_cgroup(const oci::Spec& spec, bool systemd) {
+  return plan_on_this_host(spec, systemd, HostLimits{}, 0);
 }
 
 Result<HostCgroupRecord> create_host_cgroup(const HostCgroupPlan& plan) {

@@ -43,6 +43,14 @@ struct HostCgroupPlan {
 Result<std::optional<HostCgroupPlan>> plan_host_cgroup(const oci::Spec& spec, bool systemd,
                                                        std::uint64_t memory_limit);
 
+/// The plan for a pod member's own cgroupsPath: a cgroup for its stand-in
+/// alone, with no limits (the member's limits apply in the guest; its VM is
+/// the sandbox's, in the sandbox's cgroup). Engines read a container's
+/// usage from its pid's cgroup (containerd's shim, kubelet's stats), so the
+/// stand-in must not stay in the engine's own. nullopt without a
+/// cgroupsPath; errors as plan_host_cgroup's.
+Result<std::optional<HostCgroupPlan>> plan_member_host_cgroup(const oci::Spec& spec, bool systemd);
+
 /// The plan for `cgroups_path` in `hierarchies` (plan_host_cgroup's pure part).
 Result<HostCgroupPlan> plan_host_cgroup_in(std::vector<CgroupHierarchy> hierarchies, std::string_view cgroups_path,
                                            bool systemd, const HostLimits& limits, std::uint64_t memory_limit);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/pod_member.hpp"
 #include "runtime/share_dir.hpp"
 
 namespace kata::runtime {
@@ -168,6 +169,11 @@ HostLimits host_limits_from(const oci::Resources& resources) {
   if (resources.pids) limits.pids_limit = resources.pids->limit;
   limits.memory_limited = resources.memory && resources.memory->limit && *resources.memory->limit > 0;
   return limits;
+}
+
+HostLimits host_limits_of(const oci::Spec& spec) {
+  if (is_marked_pod_sandbox(spec) || !spec.linux_config || !spec.linux_config->resources) return {};
+  return host_limits_from(*spec.linux_config->resources);
 }
 
 HostLimits host_limits_from_json(const json& resources) {

@@ -73,6 +73,13 @@ struct HostLimits {
 
 /// The host limits of a spec's linux.resources.
 HostLimits host_limits_from(const oci::Resources& resources);
+/// The host limits of `spec`'s sandbox: those of its linux.resources, or
+/// none for a pod's marked sandbox. A pause or infra container's resources
+/// are its own idle process's (containerd and CRI-O give it 2 CPU shares,
+/// CRI-O may pin it to reserved CPUs), while kata's host cgroup holds the
+/// whole pod's VM: the pod's bounds are the engine's pod cgroup around it
+/// (kubelet's cgroup_parent), never the pause container's.
+HostLimits host_limits_of(const oci::Spec& spec);
 /// The host limits of `kata update`'s resources document (validated by
 /// validate_resources already: members of the wrong type are skipped).
 HostLimits host_limits_from_json(const nlohmann::json& resources);

@@ -18,6 +18,11 @@ std::optional<std::pair<std::string, std::string>> annotation(const oci::Spec& s
 
 }  // namespace
 
+bool is_marked_pod_sandbox(const oci::Spec& spec) {
+  auto type = annotation(spec, {crio_container_type, cri_container_type});
+  return type && type->second == "sandbox";
+}
+
 Result<PodPlacement> pod_placement(const oci::Spec& spec, const std::string& id) {
   auto type = annotation(spec, {crio_container_type, cri_container_type});
   if (!type || type->second == "sandbox") return PodPlacement{};

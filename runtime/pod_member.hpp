@@ -35,6 +35,12 @@ struct PodPlacement {
   std::optional<std::string> sandbox_id;
 };
 
+/// Whether an engine marks `spec`'s container as a pod's sandbox (the pause
+/// or infra container: type "sandbox" in CRI-O's/podman's or containerd
+/// CRI's annotation). One without pod annotations boots a VM too, but is
+/// no pod's sandbox.
+bool is_marked_pod_sandbox(const oci::Spec& spec);
+
 /// Reads the pod annotations of `spec` for container `id`. A member's
 /// sandbox id must be a valid container id; an unknown type is an error
 /// naming the annotation.

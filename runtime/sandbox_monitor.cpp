@@ -195,6 +195,13 @@ class Monitor {
           owners.emplace_back(id, false);
         }
       }
+      // Exec sessions' connections: a hang-up means the exec's host side is gone.
+      std::vector<RelayId> sessions;
+      for (const auto& [relay_id, exec] : execs_) {
+        if (!exec.connection) continue;
+        extra.push_back({exec.connection.get(), POLLIN, 0});
+        sessions.push_back(relay_id);
+      }
       agent_client::AgentClient::Timeout wait;
       if (!ttys_.empty() || linger_until) wait = window_poll;
       if (auto pumped = agent_->pump(wait, &extra); !pumped) {
@@ -211,6 +218,9 @@ class Monitor {
         } else if (!relay_stand_in_signals(it->second)) {
           it->second.stand_in.reset();  // poll skips it from now on
         }
+      }
+      for (std::size_t i = 0; i < sessions.size(); ++i) {
+        if (extra[1 + owners.size() + i].revents & (POLLIN | POLLHUP | POLLERR)) end_orphaned_exec(sessions[i]);
       }
       for (const auto& finished : agent_->take_finished_relays()) {
         auto owner = std::find_if(containers_.begin(), containers_.end(),
@@ -622,6 +632,25 @@ class Monitor {
     }
     send_line(connection.get(), encode_reply_value(*started));
     execs_[started_relay_].connection = std::move(connection);
+  }
+
+  // An exec's host side (its stand-in, the pid an engine holds, or a
+  // foreground `kata exec`) hung up before its exit was told: it was sent
+  // SIGKILL, the one signal it cannot forward (containerd's shim does so at
+  // an ExecSync timeout, kubelet's exec probes among them). The guest
+  // process goes the same way, so that the pid lives exactly as long as the
+  // process; its relay then ends and lets go of the engine's stdio.
+  void end_orphaned_exec(RelayId relay) {
+    auto it = execs_.find(relay);
+    if (it == execs_.end() || !it->second.connection) return;
+    char unexpected[256];  // a client sends nothing after its request: drop it
+    ssize_t got = ::recv(it->second.connection.get(), unexpected, sizeof unexpected, MSG_DONTWAIT);
+    if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR))) return;
+    it->second.connection.reset();
+    if (auto killed = agent_->signal_process(it->second.container, it->second.exec_id, SIGKILL, false, rpc_timeout);
+        !killed)
+      log_line("kill " + it->second.exec_id + " of " + it->second.container + " after its caller went: " +
+               killed.error().message);
   }
 
   void finish_exec(const agent_client::AgentClient::FinishedRelay& finished) {

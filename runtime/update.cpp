@@ -114,7 +114,8 @@ Result<void> update_container(StateStore& store, std::string_view id, const json
     if (!process_alive(record)) return make_error(ErrorKind::wrong_state, "container not running");
     return std::move(sent).error().wrap("update");
   }
-  if (record.host_cgroup)
+  // A member's host cgroup holds only its stand-in: its limits are the guest's.
+  if (record.host_cgroup && !is_pod_member(record))
     KATA_TRY(update_host_cgroup(*record.host_cgroup, host_limits_from_json(resources)).wrap("update the host cgroup"));
   return ok();
 }

@@ -18,6 +18,8 @@
 #include <doctest/doctest.h>
 
 #include "common/fs.hpp"
+#include "tests/e2e/containerd_config.hpp"
+#include "tests/e2e/cri_client.hpp"
 #include "tests/support/busybox_rootfs.hpp"
 #include "tests/support/kata_cli.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -193,6 +195,8 @@ void EngineHost::set_up() {
   // Never the host's own network: podman's bridge (netavark's podman0 and
   // firewall rules) and every container's veth live in a namespace of the
   // suite's own, which the engines and kata inherit from this process.
+  outer_netns_fd_ = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  REQUIRE_MESSAGE(outer_netns_fd_ >= 0, "open /proc/self/ns/net: " << std::strerror(errno));
   REQUIRE_MESSAGE(::unshare(CLONE_NEWNET) == 0, "unshare a network namespace: " << std::strerror(errno));
   auto loopback = run_program({"ip", "link", "set", "lo", "up"});
   REQUIRE_MESSAGE(loopback.status == 0, describe(loopback));
@@ -276,18 +280,16 @@ void EngineHost::start_containerd() {
   // tests neither depend on nor disturb one that systemd may run.
   containerd_dir_ = work_ + "/containerd";
   fs::create_directories(containerd_dir_);
-  // The system's stock config.toml (Debian's: version 2, the CRI plugin's
-  // CNI paths), with only what must be private added: root, state and the
-  // sockets. Top-level keys go before the file's first table.
+  // The stock config.toml with only what must be ours set over it (containerd_config.hpp).
   auto stock = read_file("/etc/containerd/config.toml", 1 << 20);
   REQUIRE_MESSAGE(stock.ok(), "containerd's stock /etc/containerd/config.toml is missing");
-  bool sets_private = contains(*stock, "[grpc]") || contains(*stock, "[ttrpc]") || contains(*stock, "\nroot") ||
-                      contains(*stock, "\nstate");
-  REQUIRE_MESSAGE(!sets_private, "the stock config.toml sets what the test makes private; update engine_host.cpp");
-  std::string toml = "root = \"" + containerd_dir_ + "/root\"\nstate = \"" + containerd_dir_ + "/state\"\n" + *stock +
-                     "\n[grpc]\n  address = \"" + containerd_dir_ + "/containerd.sock\"\n[ttrpc]\n  address = \"" +
-                     containerd_dir_ + "/containerd.sock.ttrpc\"\n";
-  REQUIRE(write_file_atomic(containerd_dir_ + "/config.toml", toml).ok());
+  write_cni_config();
+  ContainerdConfigPaths paths{.dir = containerd_dir_,
+                              .cni_conf_dir = work_ + "/cni/net.d",
+                              .sandbox_image = kPauseImage,
+                              .kata_binary = containerd_wrapper_,
+                              .kata_root = containerd_kata_base_};
+  REQUIRE(write_file_atomic(containerd_dir_ + "/config.toml", private_containerd_config(*stock, paths)).ok());
   std::string log = containerd_dir_ + "/containerd.log";
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
@@ -322,11 +324,65 @@ void EngineHost::start_containerd() {
   REQUIRE_MESSAGE(imported.status == 0, describe(imported));
 }
 
+void EngineHost::write_cni_config() {
+  // A bridge with host-local addresses, as a cluster's simplest CNI setup
+  // has. It is made in the namespace containerd runs in, the suite's own;
+  // leases live under work_, not in the host's /var/lib/cni/networks. No
+  // masquerading: nothing leaves the suite's namespace.
+  fs::create_directories(work_ + "/cni/net.d");
+  fs::create_directories(cni_ipam_dir());
+  nlohmann::json ipam{{"type", "host-local"},
+                      {"ranges", {{{{"subnet", std::string(kCniSubnetPrefix) + "0/24"}}}}},
+                      {"routes", {{{"dst", "0.0.0.0/0"}}}},
+                      {"dataDir", cni_ipam_dir()}};
+  nlohmann::json bridge{{"type", "bridge"}, {"bridge", kCniBridge}, {"isGateway", true},
+                        {"ipMasq", false},  {"ipam", ipam}};
+  nlohmann::json conflist{{"cniVersion", "1.0.0"}, {"name", kCniNetwork}, {"plugins", {bridge}}};
+  REQUIRE(write_file_atomic(work_ + "/cni/net.d/10-kata-e2e-cri.conflist", conflist.dump(2)).ok());
+}
+
 ProgramResult EngineHost::ctr(const std::vector<std::string>& args, const RunOptions& options) {
+  return ctr_in("kata-e2e", args, options);
+}
+
+ProgramResult EngineHost::ctr_in(const std::string& ns, const std::vector<std::string>& args,
+                                 const RunOptions& options) {
   if (!containerd_ready_) start_containerd();
-  std::vector<std::string> argv{"ctr", "--address", containerd_dir_ + "/containerd.sock", "--namespace", "kata-e2e"};
+  std::vector<std::string> argv{"ctr", "--address", containerd_dir_ + "/containerd.sock", "--namespace", ns};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_program(argv, options);
+}
+
+CriClient& EngineHost::cri() {
+  if (!containerd_ready_) start_containerd();
+  if (!cri_) {
+    import_cri_images();
+    cri_ = std::make_unique<CriClient>(containerd_dir_ + "/containerd.sock", fresh_dir("cri-client"));
+    // The CRI plugin may fail to load while containerd runs on (a config it rejects, a missing CNI dir).
+    auto version = cri_->call("Version", {{"version", "v1"}});
+    REQUIRE_MESSAGE(version.ok(), describe(version.program)
+                                      << "\ncontainerd log: " << read_or_empty(containerd_dir_ + "/containerd.log"));
+  }
+  return *cri_;
+}
+
+void EngineHost::import_cri_images() {
+  // No registry is reachable, so the pause image is the busybox rootfs
+  // whose default command sleeps for good, as pause does.
+  auto pause = podman({"import", "--quiet", "--change", "CMD [\"sleep\", \"2147483647\"]",
+                       work_ + "/image-rootfs.tar", kPauseImage});
+  REQUIRE_MESSAGE(pause.status == 0, describe(pause));
+  std::string archive = work_ + "/pause.docker.tar";
+  auto saved = podman({"save", "--quiet", "--format", "docker-archive", "-o", archive, kPauseImage});
+  REQUIRE_MESSAGE(saved.status == 0, describe(saved));
+  for (const auto& tarball : {archive, work_ + "/image.docker.tar"}) {
+    auto imported = ctr_in("k8s.io", {"image", "import", tarball});
+    REQUIRE_MESSAGE(imported.status == 0, describe(imported));
+  }
+}
+
+std::string EngineHost::outer_netns() const {
+  return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(outer_netns_fd_);
 }
 
 std::string EngineHost::fresh_dir(const std::string& name) {
@@ -351,6 +407,17 @@ void EngineHost::stop_containerd() {
   containerd_pid_ = -1;
 }
 
+void EngineHost::remove_cri_pods() {
+  if (!cri_) return;
+  auto listed = cri_->call("ListPodSandbox", nlohmann::json::object(), 60s);
+  if (!listed.ok() || !listed.body.contains("items")) return;
+  for (const auto& pod : listed.body["items"]) {
+    nlohmann::json request{{"pod_sandbox_id", pod.value("id", "")}};
+    cri_->call("StopPodSandbox", request);
+    cri_->call("RemovePodSandbox", request);
+  }
+}
+
 void EngineHost::unmount_everything_under_work() {
   for (const auto& point : mount_points_under(work_)) ::umount2(point.c_str(), MNT_DETACH);
 }
@@ -366,15 +433,21 @@ void EngineHost::tear_down() {
   quick.timeout = 120s;
   podman({"rm", "--all", "--force", "--time", "0"}, quick);
   if (containerd_ready_) {
-    for (const auto& id : lines_of(ctr({"task", "ls", "--quiet"}, quick).out)) {
-      ctr({"task", "kill", "--signal", "SIGKILL", id}, quick);
-      ctr({"task", "delete", "--force", id}, quick);
-    }
-    for (const auto& id : lines_of(ctr({"container", "ls", "--quiet"}, quick).out)) {
-      ctr({"container", "delete", id}, quick);
+    // The CRI's pods through the CRI (which also removes their network
+    // namespaces and CNI state), then whatever either namespace still has.
+    remove_cri_pods();
+    for (const char* ns : {"kata-e2e", "k8s.io"}) {
+      for (const auto& id : lines_of(ctr_in(ns, {"task", "ls", "--quiet"}, quick).out)) {
+        ctr_in(ns, {"task", "kill", "--signal", "SIGKILL", id}, quick);
+        ctr_in(ns, {"task", "delete", "--force", id}, quick);
+      }
+      for (const auto& id : lines_of(ctr_in(ns, {"container", "ls", "--quiet"}, quick).out)) {
+        ctr_in(ns, {"container", "delete", id}, quick);
+      }
     }
   }
   stop_containerd();
+  if (outer_netns_fd_ >= 0) ::close(outer_netns_fd_);
   podman({"rmi", "--all", "--force"}, quick);
   unmount_everything_under_work();
   std::error_code ignored;

@@ -50,12 +50,16 @@ bool contains(const std::string& text, const std::string& needle);
 std::vector<std::string> kata_leftovers(const std::string& kata_root, const std::string& id,
                                         std::chrono::milliseconds patience = std::chrono::seconds(10));
 
+class CriClient;
+
 /// The shared fixture: a temp directory with a configuration.toml naming the
 /// build tree's kernel, initramfs, QEMU and virtiofsd; wrapper scripts named
 /// `kata` that exec the built binary with that configuration (and, for
 /// podman, its own --root); a busybox-static image in a private podman
 /// storage; and, on first use, a private containerd with that image
-/// imported. Everything is removed when the test binary exits.
+/// imported, whose CRI plugin offers kata (kCriRuntime, kCriSystemdRuntime) on a CNI
+/// bridge of the suite's own. Everything is removed when the test binary
+/// exits.
 class EngineHost {
  public:
   /// The one instance, built on first use (an import and, for containerd,
@@ -72,6 +76,12 @@ class EngineHost {
   /// Runs `ctr --address <private socket> --namespace kata-e2e args...`,
   /// starting the private containerd first if needed.
   ProgramResult ctr(const std::vector<std::string>& args, const RunOptions& options = {});
+  /// ctr() in containerd namespace `ns` (the CRI plugin's is k8s.io).
+  ProgramResult ctr_in(const std::string& ns, const std::vector<std::string>& args, const RunOptions& options = {});
+
+  /// The private containerd's CRI (a kubelet's view), on first use with
+  /// kImage and kPauseImage imported into its k8s.io namespace.
+  CriClient& cri();
 
   /// `ctr run` flags that make the runc v2 shim call kata: --runc-binary and
   /// --runc-root.
@@ -79,6 +89,23 @@ class EngineHost {
 
   /// The image both engines know: busybox-static with its applets.
   static constexpr const char* kImage = "localhost/kata-e2e-busybox:latest";
+  /// The CRI plugin's sandbox_image: busybox whose command sleeps (what a pause container does).
+  static constexpr const char* kPauseImage = "localhost/kata-e2e-pause:latest";
+  /// The bridge the CRI's CNI network makes (only in the suite's network namespace).
+  static constexpr const char* kCniBridge = "kata-cri0";
+  /// That network's name (host-local's lease directory, libcni's cache entries).
+  static constexpr const char* kCniNetwork = "kata-e2e-cri";
+  /// The pods' addresses: the first three octets of that network's /24.
+  static constexpr const char* kCniSubnetPrefix = "10.88.77.";
+  /// kata's state root under containerd's CRI (the runtime's Root plus k8s.io).
+  std::string cri_kata_root() const { return containerd_kata_base_ + "/k8s.io"; }
+  /// Where containerd's shim keeps the CRI's task bundles.
+  std::string cri_bundles() const { return work_ + "/containerd/state/io.containerd.runtime.v2.task/k8s.io"; }
+  /// host-local's lease files of kCniNetwork (the suite's, not /var/lib/cni).
+  std::string cni_ipam_dir() const { return work_ + "/cni/ipam"; }
+  /// A path naming the network namespace the test binary started in (the
+  /// host's, or its caller's), before it made its own.
+  std::string outer_netns() const;
   /// kata's state root under podman (the wrapper's --root).
   const std::string& podman_kata_root() const { return podman_kata_root_; }
   /// kata's state root under containerd (ctr's --runc-root plus the namespace).
@@ -97,6 +124,9 @@ class EngineHost {
   void build_image();
   void start_containerd();
   void stop_containerd();
+  void write_cni_config();
+  void import_cri_images();
+  void remove_cri_pods();
   void unmount_everything_under_work();
 
   std::string work_;
@@ -110,6 +140,8 @@ class EngineHost {
   int containerd_pid_ = -1;
   bool containerd_ready_ = false;
   int fresh_serial_ = 0;
+  int outer_netns_fd_ = -1;
+  std::unique_ptr<CriClient> cri_;
 };
 
 }  // namespace kata::e2e

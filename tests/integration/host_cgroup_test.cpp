@@ -253,10 +253,13 @@ TEST_CASE("a pod member's stand-in is in the member's own cgroupsPath; its delet
   const std::string netns_name = "kata-cgpod" + std::to_string(::getpid());
   REQUIRE(std::system(("ip netns add " + netns_name).c_str()) == 0);
   ScopeExit netns_gone([&] { (void)std::system(("ip netns del " + netns_name).c_str()); });
-  // CRI-O's annotations, the pod's network namespace, a cgroup each.
+  // As podman makes a pod: the infra container unmarked (so its limits
+  // bound the VM on the host), the member with podman's annotations; the
+  // pod's network namespace and a cgroup each.
   auto in_pod = [&](const std::string& type, const std::string& cgroup) {
     return BundleOptions{.edit = [=, &parent](json& spec) {
-      spec["annotations"] = {{"io.kubernetes.cri-o.ContainerType", type}, {"io.kubernetes.cri-o.SandboxID", "cgpod"}};
+      if (type == "container")
+        spec["annotations"] = {{"io.kubernetes.cri-o.ContainerType", type}, {"io.kubernetes.cri-o.SandboxID", "cgpod"}};
       spec["linux"]["cgroupsPath"] = parent.name() + "/" + cgroup;
       spec["linux"]["resources"]["memory"] = {{"limit", container_memory}};
       for (auto& entry : spec["linux"]["namespaces"])

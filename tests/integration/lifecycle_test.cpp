@@ -454,6 +454,24 @@ TEST_CASE("exec runs processes beside the container's, in the foreground and det
   CHECK(::kill(stand_in, 0) == 0);
   CHECK(wait_exit(stand_in) == 5);
 
+  // SIGKILL of that pid, the one signal it cannot forward (containerd's
+  // shim sends it at an ExecSync timeout), ends the guest process too. The
+  // pattern 60[1] finds sleep's "601" but not the grep's own command line.
+  auto doomed = lifecycle.kata({"exec", "-d", "--pid-file", pid_file, "execs", "/bin/sleep", "601"});
+  REQUIRE_MESSAGE(doomed.status == 0, describe(doomed));
+  pid_text = read_or_empty(pid_file);
+  REQUIRE(all_digits(pid_text));
+  pid_t doomed_pid = std::stoi(pid_text);
+  REQUIRE(::kill(doomed_pid, SIGKILL) == 0);
+  CHECK(wait_exit(doomed_pid) == 128 + SIGKILL);
+  KataResult still_there;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    still_there = lifecycle.kata({"exec", "execs", "/bin/sh", "-c", "grep -l '60[1]' /proc/[0-9]*/cmdline"});
+    if (still_there.status == 1) break;  // grep found nothing
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK_MESSAGE(still_there.status == 1, "the guest process outlived its pid: " << describe(still_there));
+
   auto stopped = lifecycle.kata({"exec", "nosuch", "/bin/true"});
   CHECK(stopped.status == 255);
   CHECK(stopped.err.find("does not exist") != std::string::npos);

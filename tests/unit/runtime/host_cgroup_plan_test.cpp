@@ -184,6 +184,26 @@ TEST_CASE("host limits from a spec and from update's document; the memory limit 
   CHECK(sandbox_memory_limit(576, 0) == 576ULL << 20);
 }
 
+TEST_CASE("host_limits_of: a spec's own resources, none for a pod's marked sandbox (its pause process's)") {
+  auto spec_with = [](const nlohmann::json& annotations) {
+    nlohmann::json document = {{"ociVersion", "1.0.2"},
+                               {"process", {{"user", {{"uid", 0}, {"gid", 0}}}, {"args", {"sleep", "1"}}, {"cwd", "/"}}},
+                               {"root", {{"path", "rootfs"}}},
+                               // What containerd's CRI and CRI-O give a pause container.
+                               {"linux", {{"resources", {{"cpu", {{"shares", 2}, {"cpus", "0"}}}}}}}};
+    if (!annotations.is_null()) document["annotations"] = annotations;
+    auto spec = oci::parse_spec(document.dump());
+    REQUIRE(spec.ok());
+    return *spec;
+  };
+  auto own = host_limits_of(spec_with(nullptr));
+  CHECK(own.cpu_shares == 2u);
+  CHECK(own.cpus == "0");
+  CHECK(host_limits_of(spec_with({{"io.kubernetes.cri.container-type", "sandbox"}})) == HostLimits{});
+  CHECK(host_limits_of(spec_with({{"io.kubernetes.cri-o.ContainerType", "sandbox"}})) == HostLimits{});
+  CHECK(host_limits_of(spec_with({{"io.kubernetes.cri.container-type", "container"}})).cpu_shares == 2u);
+}
+
 TEST_CASE("the host cgroup record round-trips through JSON and rejects malformed fields") {
   HostCgroupRecord record{"/p/x",
                           {{"/sys/fs/cgroup/cpu/p/x", false, {"cpu"}, true}, {"/sys/fs/cgroup/unified/p/x", true, {}, false}},

@@ -172,3 +172,22 @@ TEST_CASE("cgroup v2: a needed controller the existing parent does not delegate 
         std::string::npos);
   CHECK_FALSE(fs::exists(fake.root / "unified/engine/leaf"));
 }
+
+TEST_CASE("a pod member's plan carries no limits; the sandbox's plan keeps the spec's") {
+  // This host's own hierarchies are read, nothing is written.
+  auto spec = oci::parse_spec(R"({"ociVersion": "1.0.2",
+    "process": {"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"}, "root": {"path": "rootfs"},
+    "linux": {"cgroupsPath": "/k8s.io/member",
+              "resources": {"memory": {"limit": 67108864}, "cpu": {"quota": 50000}}}})");
+  REQUIRE(spec.ok());
+  auto member = plan_member_host_cgroup(*spec, false);
+  REQUIRE(member.ok());
+  REQUIRE(member->has_value());
+  CHECK((*member)->limits == HostLimits{});
+  CHECK((*member)->memory_limit == 0);
+  auto sandbox = plan_host_cgroup(*spec, false, 1ULL << 30);
+  REQUIRE(sandbox.ok());
+  REQUIRE(sandbox->has_value());
+  CHECK((*sandbox)->limits.memory_limited);
+  CHECK((*sandbox)->limits.cpu_quota == 50000);
+}

@@ -38,6 +38,14 @@ TEST_CASE("no pod annotations, or type sandbox: a VM of its own") {
                   ->sandbox_id);
 }
 
+TEST_CASE("is_marked_pod_sandbox: type sandbox in either engine's annotation, nothing else") {
+  CHECK(is_marked_pod_sandbox(spec_with({{"io.kubernetes.cri.container-type", "sandbox"}})));
+  CHECK(is_marked_pod_sandbox(spec_with({{"io.kubernetes.cri-o.ContainerType", "sandbox"}})));
+  CHECK_FALSE(is_marked_pod_sandbox(spec_with(nullptr)));
+  CHECK_FALSE(is_marked_pod_sandbox(spec_with({{"io.kubernetes.cri.container-type", "container"}})));
+  CHECK_FALSE(is_marked_pod_sandbox(spec_with({{"io.kubernetes.cri-o.ContainerType", "container"}})));
+}
+
 TEST_CASE("a member names its sandbox: podman and CRI-O's keys, containerd's keys") {
   auto podman = pod_placement(spec_with({{"io.kubernetes.cri-o.ContainerType", "container"},
                                          {"io.kubernetes.cri-o.SandboxID", "infra1"}}),
