@@ -35,7 +35,8 @@ cleanup() {
       command -v "$peer" >/dev/null && "$peer" --root "$work/$peer-root" delete --force "mem-$peer-$i" >/dev/null 2>&1 || true
     done
   done
-  rm -rf "$work"
+  [[ -e $work/warm.toml ]] && "$kata" --config "$work/warm.toml" factory destroy >/dev/null 2>&1
+  rm -rf "$work" "${template:-}"
 }
 trap cleanup EXIT
 
@@ -98,7 +99,16 @@ measure_kata() {
   part[$kernel-virtiofsd]=$(printf '%s\n' "${virtiofsd_samples[@]}" | median)
   delete_sandboxes
 }
+# Clones of a VM template (kata factory), with kata's kernel: they map the
+# template's memory copy-on-write, so PSS splits the pages they share.
+template=/run/kata-bench-mem-template-$$
+if [[ -e $work/kata.toml ]]; then
+  { cat "$work/kata.toml"; printf '[factory]\nenable_template = true\ntemplate_path = "%s"\n' "$template"; } >"$work/warm.toml"
+  "$kata" --config "$work/warm.toml" factory init >/dev/null
+  kernels+=(warm)
+fi
 for kernel in "${kernels[@]}"; do measure_kata "$kernel"; done
+[[ -e $work/warm.toml ]] && "$kata" --config "$work/warm.toml" factory destroy
 
 declare -A peer_pids
 for peer in runc crun; do
@@ -120,7 +130,7 @@ base=${kata_total[debian]:-${kata_total[kata]}}
 printf '%-34s %12s %10s\n' "per container ($count at once)" "median PSS" "ratio"
 row() { printf '%-34s %8s MiB %10s\n' "$1" "$(mib "$2")" "$(awk -v a="$2" -v b="$base" 'BEGIN { printf "%.3fx", a / b }')"; }
 for kernel in "${kernels[@]}"; do
-  row "kata ($kernel kernel): all three" "${kata_total[$kernel]}"
+  row "kata ($kernel): all three" "${kata_total[$kernel]}"
   row "  monitor" "${part[$kernel-monitor]}"
   row "  QEMU" "${part[$kernel-qemu]}"
   row "  virtiofsd" "${part[$kernel-virtiofsd]}"

@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <vector>
+
+#include <fmt/ranges.h>
 
 #include "agent-client/client.hpp"
 #include "common/fs.hpp"
@@ -15,6 +18,7 @@
 #include "common/unique_fd.hpp"
 #include "hypervisor/qemu/qemu_vm.hpp"
 #include "oci/state.hpp"
+#include "runtime/check/guest_kernel.hpp"
 #include "runtime/vm_config.hpp"
 
 namespace kata::runtime {
@@ -63,6 +67,22 @@ Result<VmConfigs> cold_boot_plan(const Configuration& config, const std::string&
   return vm_configs_for(config, dir, "kata-template");
 }
 
+// A clone shares its files over virtio-9p and gets its NICs by PCIe
+// hot-plug: a kernel whose .config (installed beside it) lacks either
+// cannot run clones. Without a .config nothing can be said; the boot decides.
+Result<void> require_clone_support(const std::string& kernel) {
+  auto config = read_file(guest_kernel_config_path(kernel), 16 << 20);
+  if (!config) return ok();
+  std::vector<std::string> missing;
+  for (const char* option : {"CONFIG_9P_FS=y", "CONFIG_NET_9P_VIRTIO=y", "CONFIG_HOTPLUG_PCI_PCIE=y"})
+    if (config->find(std::string("\n") + option + "\n") == std::string::npos) missing.push_back(option);
+  if (missing.empty()) return ok();
+  return make_error(ErrorKind::unsupported,
+                    "kata factory init: the guest kernel {} lacks {}, which clones need (their files come over "
+                    "virtio-9p, their NICs by PCIe hot-plug); kata's own kernel has them",
+                    kernel, fmt::join(missing, ", "));
+}
+
 }  // namespace
 
 Result<TemplateRecord> init_template(const Configuration& config) {
@@ -74,6 +94,7 @@ Result<TemplateRecord> init_template(const Configuration& config) {
   if (::mkdir(share.c_str(), 0700) < 0) return sys_error(errno, "mkdir {}", share);
 
   auto plan = KATA_TRY(cold_boot_plan(config, dir));
+  KATA_TRY(require_clone_support(plan.qemu.kernel));
   if (plan.qemu.machine != hypervisor::qemu::Machine::q35)
     return make_error(ErrorKind::unsupported,
                       "kata factory init: machine_type microvm has no PCIe ports for a clone's NICs; templates need q35");
