@@ -8,7 +8,8 @@
 # root). Each container runs busybox sleep. Repeated ROUNDS times, medians.
 #
 # Usage (as root, after a build): bench/pod_memory.sh [CONTAINERS] [ROUNDS] [KATA]
-#   (defaults: 3, 3, build/cmd/kata). SETTLE=SECONDS (default 3) is the
+#   (defaults: 3, 3, build/cmd/kata; the guest is kata's kernel from
+#   build/guest, or KATA_GUEST=DIR). SETTLE=SECONDS (default 3) is the
 #   idle time before measuring. Each layout gets network namespaces of its
 #   own (`ip netns add`: a pod's members must name the sandbox's), so the
 #   host's network is never touched.
@@ -20,12 +21,17 @@ settle=${SETTLE:-3}
 work=$(mktemp -d /tmp/kata-bench-pod.XXXXXX)
 root=$work/root
 tag=kpm$$
+guest=$(realpath "${KATA_GUEST:-$(dirname "$kata")/../guest}")
+source "$(dirname "$0")/guest_configs.sh"
+write_guest_configs "$work" "$guest"
+[[ ${#kernels[@]} -gt 0 ]] || { echo "no guest kernel in $guest" >&2; exit 1; }
+config=$work/${kernels[0]}.toml
 
 ids=()
 netns=()
 delete_all() {
   local id ns
-  for id in "${ids[@]}"; do "$kata" --root "$root" delete --force "$id" >/dev/null 2>&1 || true; done
+  for id in "${ids[@]}"; do "$kata" --config "$config" --root "$root" delete --force "$id" >/dev/null 2>&1 || true; done
   for ns in "${netns[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   ids=() netns=()
 }
@@ -65,7 +71,7 @@ EOF
 run_container() {
   local id=$1 dir=$2
   ids+=("$id")
-  "$kata" --root "$root" run -d -b "$dir" "$id" </dev/null >/dev/null 2>"$work/$id.err" ||
+  "$kata" --config "$config" --root "$root" run -d -b "$dir" "$id" </dev/null >/dev/null 2>"$work/$id.err" ||
     { echo "kata run $id failed:" >&2; cat "$work/$id.err" >&2; exit 1; }
 }
 

@@ -27,14 +27,16 @@ podman_() {
     --cgroup-manager cgroupfs --events-backend file "$@"
 }
 cleanup() {
+  [[ -n ${KATA_BENCH_TEMPLATE:-} && -e $work/configuration.toml ]] &&
+    "$kata" --config "$work/configuration.toml" factory destroy >/dev/null 2>&1
   podman_ rm --all --force --time 0 >/dev/null 2>&1 || true
   podman_ rmi --all --force >/dev/null 2>&1 || true
   grep -o " $work/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-export CONTAINERS_CONF=$work/containers.conf
-printf '[engine]\nevents_logger = "file"\n' > "$CONTAINERS_CONF"
+# podman reads the system's containers.conf, as its users' does; the
+# events backend is a flag (podman_ above).
 
 # kata behind a wrapper named kata (podman keys JSON error logs on the
 # basename) that carries the configuration and a private state root.
@@ -43,6 +45,11 @@ config_arg=""
 if [[ -n $guest ]]; then
   printf '[hypervisor.qemu]\nkernel = "%s/vmlinuz"\ninitrd = "%s/kata-initramfs.img"\n' "$guest" "$guest" > "$work/configuration.toml"
   config_arg="--config '$work/configuration.toml'"
+  # KATA_BENCH_TEMPLATE=1: kata's sandboxes clone a VM template (kata factory).
+  if [[ -n ${KATA_BENCH_TEMPLATE:-} ]]; then
+    printf '[factory]\nenable_template = true\ntemplate_path = "%s"\n' "/run/kata-bench-podman-$$" >> "$work/configuration.toml"
+    "$kata" --config "$work/configuration.toml" factory init >/dev/null
+  fi
 fi
 printf '#!/bin/sh\nexec %s --root %s %s "$@"\n' "'$kata'" "'$work/kata-root'" "$config_arg" > "$work/bin/kata"
 chmod +x "$work/bin/kata"
