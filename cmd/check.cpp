@@ -8,6 +8,7 @@
 #include "runtime/check/boot_check.hpp"
 #include "runtime/check/check_inputs.hpp"
 #include "runtime/check/host_checks.hpp"
+#include "runtime/check/template_check.hpp"
 
 namespace kata::cmd {
 
@@ -38,6 +39,8 @@ Result<int> run_verb(const GlobalOptions& global, const CheckOptions& options) {
   if (!failed_file.empty()) inputs.config_source = failed_file;
   runtime::SystemHostProbe probe;
   auto report = runtime::run_host_checks(inputs, probe);
+  // A missing or stale template only slows create down (it boots cold).
+  if (config.factory.enable_template) report.checks.push_back(runtime::template_check(config));
   if (options.boot) {
     // The proof that the checks were right: a real sandbox, booted and shut down.
     auto boot = runtime::boot_check(config, state_root(global));

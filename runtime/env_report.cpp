@@ -93,7 +93,7 @@ ordered_json build_env_document(const Configuration& config, const EnvInputs& in
   document["Factory"] = {{"Template", config.factory.enable_template},
                          {"TemplatePath", config.factory.template_path},
                          {"Caveat", "clones share the template's memory pages copy-on-write: the guest kernel state "
-                                    "saved in the template (its boot id among it) is the same in every clone"}};
+                                    "saved in the template (its KASLR layout among it) is the same in every clone"}};
   if (!inputs.host.is_null()) document["Host"] = inputs.host;
   return document;
 }

@@ -153,7 +153,8 @@ class Monitor {
     agent_.emplace(std::move(*agent));
     phase("agent_ready");
     if (!clone.template_dir.empty()) {
-      KATA_TRY(agent_->restore_sandbox(restore_request(qemu.virtiofs_tag), rpc_timeout).wrap("restore the clone"));
+      auto request = KATA_TRY(restore_request(qemu.virtiofs_tag));
+      KATA_TRY(agent_->restore_sandbox(request, rpc_timeout).wrap("restore the clone"));
       phase("clone_restored");
     }
     // network: before the container exists, so it starts with its interfaces up
@@ -498,17 +499,21 @@ class Monitor {
   }
 
   // What makes a clone its own: fresh entropy from the host, its clock.
-  static agent_client::RestoreSandbox restore_request(const std::string& share_tag) {
+  // A host that cannot give entropy fails the create: a clone without it
+  // would share the template's random state.
+  static Result<agent_client::RestoreSandbox> restore_request(const std::string& share_tag) {
     std::string bytes(64, '\0');
     for (std::size_t got = 0; got < bytes.size();) {
       ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+      if (n < 0 && errno != EINTR) return sys_error(errno, "draw the clone's entropy (getrandom)");
       if (n > 0) got += static_cast<std::size_t>(n);
     }
     std::string hex;
     for (unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
     timespec now{};
     ::clock_gettime(CLOCK_REALTIME, &now);
-    return {hex, static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec, share_tag};
+    return agent_client::RestoreSandbox{hex, static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec,
+                                        share_tag};
   }
 
   // A pod member joins the VM: created through the agent at its start
@@ -532,7 +537,6 @@ class Monitor {
     for (std::size_t i = 2; i < fds.size(); ++i) member.stdio.push_back(std::move(fds[i]));
     auto spec = command.spec;
     join_sandbox_namespaces(spec, sandbox_container().guest_pid, command.join);
-    unsigned added_mib = grow_for_member(command.id, spec);
     member.streams = KATA_TRY(agent_->allocate_stdio(true, command.terminal));
     member.guest_pid = KATA_TRY(agent_->create_container(command.id, spec, member.streams, command.terminal, rpc_timeout));
     const auto& io = member.stdio;
@@ -549,6 +553,9 @@ class Monitor {
       int tty = io.size() == 1 || !::isatty(io[1].get()) ? io[0].get() : io[1].get();
       ttys_.push_back({command.id, "", tty, {}});
     }
+    // Last, once nothing can fail: memory added is never taken back, and the
+    // reply's hot_added_mib is what raises the sandbox's host limit.
+    unsigned added_mib = grow_for_member(command.id, spec);
     auto pid = member.guest_pid;
     containers_.emplace(command.id, std::move(member));
     log_line("pod member " + command.id + " created");
@@ -561,11 +568,9 @@ class Monitor {
   // slot or room left) runs the member anyway, within the guest cgroup's
   // limit, and says so in the log. Returns the MiB added.
   unsigned grow_for_member(const std::string& id, const json& spec) {
-    const json* limit = nullptr;
-    if (auto linux = spec.find("linux"); linux != spec.end() && linux->is_object())
-      if (auto resources = linux->find("resources"); resources != linux->end() && resources->is_object())
-        if (auto memory = resources->find("memory"); memory != resources->end() && memory->is_object())
-          if (auto found = memory->find("limit"); found != memory->end()) limit = &*found;
+    static const json::json_pointer limit_at("/linux/resources/memory/limit");
+    // contains() is false, not a throw, where the path meets a non-object.
+    const json* limit = spec.contains(limit_at) ? &spec.at(limit_at) : nullptr;
     if (limit == nullptr || !limit->is_number_integer() || limit->get<std::int64_t>() <= 0) return 0;
     constexpr std::uint64_t block_mib = 128;
     std::uint64_t mib = (limit->get<std::uint64_t>() + (1 << 20) - 1) >> 20;

@@ -3,7 +3,8 @@
 // /run (tmpfs); with enable_template, create clones it: the container runs
 // with its rootfs (over 9p) and its network namespace's interface (a NIC
 // plugged in after the restore), exits with its status, and two clones at
-// once draw different random numbers; a configuration whose VM differs
+// once draw different random numbers and boot ids; `kata check` reports
+// a missing, usable or stale template; a configuration whose VM differs
 // boots cold and `status` calls the template stale; destroy under a running
 // clone leaves the clone running; nothing is left at the end.
 
@@ -49,6 +50,16 @@ std::string phases_of(KataSandboxes& sandboxes, const std::string& id) {
 
 int run_shell(const std::string& command) { return std::system(command.c_str()); }
 
+// `kata check --json`'s factory.template entry ("status: fact"), or why none.
+std::string template_check_of(KataSandboxes& sandboxes, const std::string& config = "") {
+  auto checked = sandboxes.kata({"check", "--json"}, config);
+  auto report = json::parse(checked.out, nullptr, false);
+  if (!report.is_object() || !report["checks"].is_array()) return "check printed: " + checked.out + checked.err;
+  for (const auto& check : report["checks"])
+    if (check["id"] == "factory.template") return check["status"].get<std::string>() + ": " + check["fact"].get<std::string>();
+  return "no factory.template check";
+}
+
 }  // namespace
 
 TEST_CASE("kata factory: clones run containers with their files, network and status; stale boots cold; destroy") {
@@ -58,6 +69,8 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   auto none = sandboxes.kata({"factory", "status"});
   CHECK_MESSAGE(none.status == 0, describe(none));
   CHECK(none.out.find("no template") != std::string::npos);
+  std::string unmade = template_check_of(sandboxes);
+  CHECK_MESSAGE(unmade.starts_with("warn: templating is enabled but"), unmade);
   auto made = sandboxes.kata({"factory", "init"});
   if (test_guest_kernel_name() == "debian") {
     // Debian's cloud kernel has no virtio-9p: refused, nothing made.
@@ -74,6 +87,8 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   CHECK(report["stale"] == "");
   CHECK(report["memory_bytes"].get<std::uint64_t>() > 0);
   CHECK(processes_naming(template_dir + "/").empty());  // the template VM is saved, not running
+  std::string usable = template_check_of(sandboxes);
+  CHECK_MESSAGE(usable.starts_with("pass: the template in " + template_dir + " matches"), usable);
 
   // A clone: the rootfs' own file, the exit status, the restore's phases.
   auto marked = sandboxes.bundle("marked", {"/bin/sh", "-c", "cat /marker; exit 7"});
@@ -100,7 +115,7 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   auto random_bundle = [&](const std::string& name, bool with_net) {
     BundleOptions options{.extra_applets = {"md5sum", "ip"}};
     if (with_net) options.netns_path = "/run/netns/" + netns;
-    return sandboxes.bundle(name, {"/bin/sh", "-c", "head -c 32 /dev/urandom | md5sum; ip -o addr show; sleep 1000"},
+    return sandboxes.bundle(name, {"/bin/sh", "-c", "head -c 32 /dev/urandom | md5sum; cat /proc/sys/kernel/random/boot_id; ip -o addr show; sleep 1000"},
                             options);
   };
   auto a = sandboxes.spawn({"run", "-d", "-b", random_bundle("rand-a", true), "clone-a"});
@@ -121,6 +136,14 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   REQUIRE(out_a.size() >= 32);
   REQUIRE(out_b.size() >= 32);
   CHECK(out_a.substr(0, 32) != out_b.substr(0, 32));
+  // The boot id is drawn on its first read, which no template makes: each
+  // clone draws its own from its reseeded CRNG (line 2: 36 characters).
+  auto boot_id = [](const std::string& out) {
+    auto line = out.find('\n');
+    return line == std::string::npos ? std::string() : out.substr(line + 1, 36);
+  };
+  CHECK(boot_id(out_a).size() == 36);
+  CHECK(boot_id(out_a) != boot_id(out_b));
   CHECK(out_a.find("inet 10.201.0.2/24") != std::string::npos);
   CHECK(out_b.find("10.201.0.2") == std::string::npos);
 
@@ -141,6 +164,9 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   auto bigger_config = sandboxes.write_config("bigger", bigger);
   auto stale = sandboxes.kata({"factory", "status"}, bigger_config);
   CHECK(stale.out.find("stale: memory: template 512 MiB, this boot 640 MiB") != std::string::npos);
+  std::string stale_check = template_check_of(sandboxes, bigger_config);
+  CHECK_MESSAGE(stale_check.starts_with("warn: the template in " + template_dir + " is stale (memory: template 512 MiB"),
+                stale_check);
   auto cold = sandboxes.kata({"create", "-b", sandboxes.bundle("cold", {"/bin/true"}), "cold"}, bigger_config);
   REQUIRE_MESSAGE(cold.status == 0, describe(cold));
   std::string cold_phases = phases_of(sandboxes, "cold");
