@@ -68,6 +68,13 @@ class TableReader {
     return ok();
   }
 
+  // An absolute path, or "" for "not set".
+  Result<void> optional_absolute_path(std::string_view key, std::string& out) {
+    KATA_TRY(string(key, out));
+    if (!out.empty() && out.front() != '/') return invalid(key, fmt::format("\"{}\" is not an absolute path", out));
+    return ok();
+  }
+
   Result<void> boolean(std::string_view key, bool& out) {
     const toml::node* node = take(key);
     if (node == nullptr) return ok();
@@ -193,6 +200,7 @@ Result<void> read_qemu(TableReader& reader, HypervisorConfig& config) {
   KATA_TRY(reader.choice<MachineType>("machine_type", config.machine_type,
                                       {{"q35", MachineType::q35}, {"microvm", MachineType::microvm}}));
   KATA_TRY(reader.string("kernel_params", config.kernel_params));
+  KATA_TRY(reader.optional_absolute_path("firmware", config.firmware));
   KATA_TRY(reader.unsigned_integer("default_vcpus", config.default_vcpus, 1, 255));
   KATA_TRY(reader.unsigned_integer("default_maxvcpus", config.default_maxvcpus, 0, 255));
   if (config.default_maxvcpus != 0 && config.default_maxvcpus < config.default_vcpus) {

@@ -47,6 +47,9 @@ struct HypervisorConfig {
   std::string initrd = installed_guest_initrd;
   MachineType machine_type = MachineType::q35;
   std::string kernel_params;   ///< appended after the parameters kata itself needs
+  /// Firmware QEMU runs before the kernel (-bios); empty: QEMU's default
+  /// for the machine (SeaBIOS on q35, qboot on microvm).
+  std::string firmware;
   unsigned default_vcpus = 1;
   unsigned default_maxvcpus = 0;  ///< 0: as many as the host has (Kata's meaning)
   /// MiB. Kata ships 2048, which exceeds many pod memory limits and gets

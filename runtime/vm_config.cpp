@@ -11,6 +11,7 @@
 
 #include "common/fs.hpp"
 #include "hypervisor/accel.hpp"
+#include "runtime/host_tsc.hpp"
 
 namespace kata::runtime {
 
@@ -153,6 +154,9 @@ Result<VmConfigs> vm_configs_for(const Configuration& config, const std::string&
   qemu.kernel = config.hypervisor.kernel;
   qemu.initrd = config.hypervisor.initrd;
   qemu.kernel_params = config.hypervisor.kernel_params;
+  qemu.firmware = config.hypervisor.firmware;
+  if (qemu.machine == hypervisor::qemu::Machine::microvm && qemu.accel == hypervisor::qemu::Accel::tcg)
+    qemu.tsc_khz = host_tsc_khz().value_or(0);
   qemu.tcg_tb_size_mib = config.hypervisor.tcg_tb_size;
   qemu.debug = config.hypervisor.enable_debug;
   qemu.console_log = dir + "/" + console_log_name;

@@ -73,7 +73,9 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
   else
     add("-object", fmt::format("memory-backend-memfd,id=mem,size={}M,share=on", config.memory_mib));
   if (is_microvm(config)) {
-    add("-machine", fmt::format("microvm,{}memory-backend=mem,pic=off,pit=off,rtc=off,isa-serial=on", accel));
+    // The RTC stays: it is where the guest kernel reads the wall clock at
+    // boot (without it a container's clock starts at 1970).
+    add("-machine", fmt::format("microvm,{}memory-backend=mem,pic=off,pit=off,rtc=on,isa-serial=on", accel));
     // virtiofsd refuses legacy virtio-mmio devices.
     add("-global", "virtio-mmio.force-legacy=false");
   } else {
@@ -87,6 +89,7 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
                                                            config.memory_slots, config.max_memory_mib)
                                             : fmt::format("{}M", config.memory_mib));
 
+  if (!config.firmware.empty()) add("-bios", config.firmware);
   add("-kernel", config.kernel);
   add("-initrd", config.initrd);
   add("-append", kernel_command_line(config));

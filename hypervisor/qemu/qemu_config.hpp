@@ -49,6 +49,7 @@ struct QemuConfig {
   std::string kernel;                ///< guest kernel image
   std::string initrd;                ///< guest initramfs holding the agent
   std::string kernel_params;         ///< extra kernel parameters, appended after kata's own
+  std::string firmware;              ///< -bios image; empty: QEMU's default for the machine
   unsigned long tsc_khz = 0;         ///< host TSC frequency; microvm under TCG hangs without it
   unsigned tcg_tb_size_mib = 0;      ///< TCG translation cache size; 0: QEMU's default
   std::string console_log;           ///< file receiving the guest's serial console

@@ -2,10 +2,13 @@
 // the build's default kernel is the one containers see, and Debian's cloud
 // kernel, selected by `kernel =` alone in the configuration (its initramfs,
 // with the modules it loads, is found beside it), boots a container too;
-// `kata check` names each. Two boots. Needs root (bind mounts, virtiofsd).
+// `kata check` names each; microvm boots kata's kernel with the host's
+// clock. Three boots. Needs root (bind mounts, virtiofsd).
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string>
 
@@ -67,4 +70,18 @@ TEST_CASE("Debian's cloud kernel, named alone by kernel =, boots a container wit
   std::string fact = check_fact(check, "guest.kernel.config");
   CHECK_MESSAGE(fact.starts_with("pass: "), fact);
   CHECK_MESSAGE(fact.find("modules loaded from the initramfs") != std::string::npos, fact);
+}
+
+TEST_CASE("machine_type microvm boots a container with kata's kernel, its clock the host's") {
+  if (test_guest_kernel_name() != "kata") return;  // Debian's kernel has virtio-mmio only as a module
+  KataSandboxes sandboxes({.name = "kata-microvm", .config = {.hypervisor_extra = "machine_type = \"microvm\"\n"}});
+  auto clock = sandboxes.bundle("clock", {"/bin/date", "+%s"}, {.extra_applets = {"date"}});
+  auto before = std::time(nullptr);
+  auto result = sandboxes.kata({"run", "-b", clock, "microvm"});
+  REQUIRE_MESSAGE(result.status == 0, describe(result));
+  // The guest's wall clock came from the host (not 1970): within the run.
+  long guest = std::atol(result.out.c_str());
+  CHECK_MESSAGE(guest >= before - 2, result.out);
+  CHECK_MESSAGE(guest <= std::time(nullptr) + 2, result.out);
+  sandboxes.check_gone("microvm");
 }

@@ -92,6 +92,14 @@ TEST_CASE("the accelerator picks the CPU model") {
   CHECK(has_pair(build_argv(config), "-machine", "q35,accel=kvm,memory-backend=mem"));
 }
 
+TEST_CASE("a configured firmware is QEMU's -bios; none leaves QEMU's default") {
+  auto config = sample_config();
+  auto argv = build_argv(config);
+  CHECK(std::find(argv.begin(), argv.end(), "-bios") == argv.end());
+  config.firmware = "/usr/share/qemu/qboot.rom";
+  CHECK(has_pair(build_argv(config), "-bios", "/usr/share/qemu/qboot.rom"));
+}
+
 TEST_CASE("memory is a shared memfd of the configured size") {
   auto config = sample_config();
   config.memory_mib = 1024;

@@ -187,6 +187,7 @@ TEST_CASE("every implemented key is parsed") {
   CHECK(qemu.initrd == "/opt/kata/initramfs.img");
   CHECK(qemu.machine_type == MachineType::microvm);
   CHECK(qemu.kernel_params == "cryptomgr.notests quiet");
+  CHECK(qemu.firmware == "/usr/share/qemu/qboot.rom");
   CHECK(qemu.default_vcpus == 2);
   CHECK(qemu.default_maxvcpus == 4);
   CHECK(qemu.default_memory == 1024);
@@ -289,6 +290,8 @@ TEST_CASE("range and choice errors name the file and the key") {
         "/etc/k.toml: hypervisor.qemu.kernel: \"vmlinuz\" is not an absolute path");
   CHECK(parse_error("[hypervisor.qemu]\ninitrd = \"\"\n") ==
         "/etc/k.toml: hypervisor.qemu.initrd: \"\" is not an absolute path");
+  CHECK(parse_error("[hypervisor.qemu]\nfirmware = \"qboot.rom\"\n") ==
+        "/etc/k.toml: hypervisor.qemu.firmware: \"qboot.rom\" is not an absolute path");
 }
 
 TEST_CASE("TOML syntax errors give file:line:column") {
