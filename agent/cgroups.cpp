@@ -104,18 +104,21 @@ Result<void> Cgroups::update(const std::string& container_id, const nlohmann::js
       KATA_TRY(write(container_id, "memory.max", text));
     }
   }
-  if (auto cpu = resources.find("cpu"); cpu != resources.end() && cpu->is_object()) {
-    auto quota = cpu->find("quota");
-    auto period = cpu->find("period");
-    if (quota != cpu->end() || period != cpu->end()) {
+  if (auto cpu_it = resources.find("cpu"); cpu_it != resources.end() && cpu_it->is_object()) {
+    // Through a reference: iterators into *cpu_it made GCC 12 see a null
+    // dereference inside nlohmann's end() that cannot happen.
+    const nlohmann::json& cpu = *cpu_it;
+    auto quota = cpu.find("quota");
+    auto period = cpu.find("period");
+    if (quota != cpu.end() || period != cpu.end()) {
       // cpu.max is "<quota|max> <period>"; a missing half keeps the kernel's value.
       auto current = KATA_TRY(read(container_id, "cpu.max"));
       std::istringstream words(current);
       std::string quota_text = "max";
       std::string period_text = "100000";
       words >> quota_text >> period_text;
-      if (quota != cpu->end()) quota_text = KATA_TRY(limit_text(*quota, "cpu.quota"));
-      if (period != cpu->end()) period_text = KATA_TRY(limit_text(*period, "cpu.period"));
+      if (quota != cpu.end()) quota_text = KATA_TRY(limit_text(*quota, "cpu.quota"));
+      if (period != cpu.end()) period_text = KATA_TRY(limit_text(*period, "cpu.period"));
       KATA_TRY(write(container_id, "cpu.max", quota_text + " " + period_text));
     }
   }
