@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds kata's guest kernel from Debian's linux-source package: tinyconfig,
 # the fragment applied with scripts/config, olddefconfig, a check that every
-# fragment line held (check_config.sh), then an LZ4 bzImage.
+# fragment line held (check_config.sh), then vmlinux, stripped: an ELF that
+# QEMU boots through its PVH entry point (guest/kernel/kata.config says why
+# no compressed bzImage).
 #
 # Usage: build_kernel.sh OUT_DIR FRAGMENT TARBALL
 #   OUT_DIR   receives vmlinuz-kata, vmlinuz-kata.config (the final .config,
@@ -29,7 +31,8 @@ if [[ -n $package ]]; then
 else
   version=$(stat -c '%s-%Y' "$tarball")
 fi
-hash=$(sha256sum "$fragment" | cut -c1-16)
+# Only the option lines: editing a comment of the fragment rebuilds nothing.
+hash=$(grep -E '^(CONFIG_|# CONFIG_)' "$fragment" | sha256sum | cut -c1-16)
 src="$out/cache/linux-source-$version"
 obj="$out/cache/kernel-$version-$hash"
 
@@ -65,11 +68,12 @@ if [[ ! -e $obj/built.stamp ]]; then
   "$src/scripts/config" --file "$obj/.config" "${args[@]}"
   "${kmake[@]}" olddefconfig >/dev/null
   "$here/check_config.sh" "$fragment" "$obj/.config"
-  "${kmake[@]}" -j"$(nproc)" bzImage
+  "${kmake[@]}" -j"$(nproc)" vmlinux
   touch "$obj/built.stamp"
 fi
 
-cp "$obj/arch/x86/boot/bzImage" "$out/vmlinuz-kata.tmp"
+# The symbols are for debugging the build tree's copy; the image needs none.
+strip --strip-all -o "$out/vmlinuz-kata.tmp" "$obj/vmlinux"
 cp "$obj/.config" "$out/vmlinuz-kata.config.tmp"
 mv "$out/vmlinuz-kata.tmp" "$out/vmlinuz-kata"
 mv "$out/vmlinuz-kata.config.tmp" "$out/vmlinuz-kata.config"
