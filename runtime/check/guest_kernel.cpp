@@ -67,7 +67,8 @@ std::string unquote(std::string_view value) {
 
 }  // namespace
 
-GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view machine_type, std::string_view initrd) {
+GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view machine_type, std::string_view initrd,
+                                      std::string_view image) {
   auto values = parse_config(config);
   auto value = [&](std::string_view option) -> std::string_view {
     auto it = values.find(option);
@@ -78,6 +79,7 @@ GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view 
   facts.release = header_version(config) + local;
   facts.kata_kernel = local == "-kata";
   facts.modular = value("CONFIG_MODULES") == "y";
+  facts.elf_image = image.starts_with("\x7f" "ELF");
   auto present = [&](const Need& need) {
     auto v = value(need.option);
     if (v == "y") return true;
@@ -89,6 +91,9 @@ GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view 
   }
   const Need& transport = machine_type == "microvm" ? mmio_transport : pci_transport;
   if (!present(transport)) facts.missing.emplace_back(transport.option);
+  // QEMU refuses an ELF kernel without the PVH note ("Error loading
+  // uncompressed kernel without PVH ELF Note").
+  if (facts.elf_image && value("CONFIG_PVH") != "y") facts.missing.emplace_back("CONFIG_PVH");
   for (const Need& need : wanted) {
     if (!present(need)) facts.lacking.emplace_back(need.option);
   }

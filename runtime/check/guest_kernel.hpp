@@ -16,6 +16,7 @@ struct GuestKernelFacts {
   std::string release;        ///< "6.1.192-kata": the version in the config's header plus CONFIG_LOCALVERSION
   bool kata_kernel = false;   ///< built from guest/kernel/kata.config (CONFIG_LOCALVERSION="-kata")
   bool modular = false;       ///< CONFIG_MODULES=y: some drivers may come from the initramfs
+  bool elf_image = false;     ///< an uncompressed ELF (vmlinux), which QEMU boots through its PVH entry
   std::vector<std::string> missing;  ///< options a container VM cannot boot without ("CONFIG_VIRTIO_FS")
   std::vector<std::string> lacking;  ///< options some container features need (limits, user namespaces, network)
 };
@@ -24,7 +25,11 @@ struct GuestKernelFacts {
 /// `machine_type` ("q35": virtio over PCI, "microvm": over MMIO). An option
 /// built as a module counts only when `initrd` (an uncompressed cpio) holds
 /// its module file, since that is where the agent loads modules from.
-GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view machine_type, std::string_view initrd);
+/// `image` is the kernel file's content (its first four bytes suffice): QEMU
+/// boots an ELF only through its PVH entry point, so an ELF needs CONFIG_PVH;
+/// a bzImage does not.
+GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view machine_type, std::string_view initrd,
+                                      std::string_view image);
 
 /// The path `kata check` reads a kernel's .config from: `kernel` + ".config".
 std::string guest_kernel_config_path(const std::string& kernel);

@@ -279,10 +279,14 @@ bool check_guest_kernel_config(const CheckInputs& inputs, const HostProbe& probe
                 "install the kernel's .config as " + path + " (kata's guest image does)");
     return true;
   }
-  auto facts = inspect_guest_kernel(*config, inputs.machine_type, initrd);
+  // The image tells its format (ELF or bzImage); an unreadable one was
+  // reported by guest.kernel already.
+  auto image = probe.read_file(inputs.kernel_path);
+  auto facts = inspect_guest_kernel(*config, inputs.machine_type, initrd, image ? *image : "");
   std::string kind = facts.kata_kernel ? "kata's own kernel" : "another kernel";
   std::string drivers = facts.modular ? "modules loaded from the initramfs" : "drivers built in, no modules";
-  std::string which = fmt::format("{} {} ({})", kind, facts.release, drivers);
+  std::string format = facts.elf_image ? "ELF booted through PVH" : "bzImage";
+  std::string which = fmt::format("{} {} ({}; {})", kind, facts.release, drivers, format);
   if (!facts.missing.empty()) {
     checks.fail("guest.kernel.config", fmt::format("{} lacks {}", which, fmt::join(facts.missing, ", ")),
                 "build it with those options (=y, or =m with the module in the initramfs), or use kata's kernel");

@@ -48,6 +48,7 @@ TEST_CASE("the default guest kernel is the one containers run on") {
   std::string fact = check_fact(check, "guest.kernel.config");
   CHECK_MESSAGE(fact.starts_with("pass: "), fact);
   CHECK_MESSAGE(fact.find(kata_kernel ? "kata's own kernel" : "modules loaded from the initramfs") != std::string::npos, fact);
+  CHECK_MESSAGE(fact.find(kata_kernel ? "ELF booted through PVH" : "bzImage") != std::string::npos, fact);
 }
 
 TEST_CASE("Debian's cloud kernel, named alone by kernel =, boots a container with its modules") {
@@ -70,6 +71,7 @@ TEST_CASE("Debian's cloud kernel, named alone by kernel =, boots a container wit
   std::string fact = check_fact(check, "guest.kernel.config");
   CHECK_MESSAGE(fact.starts_with("pass: "), fact);
   CHECK_MESSAGE(fact.find("modules loaded from the initramfs") != std::string::npos, fact);
+  CHECK_MESSAGE(fact.find("bzImage") != std::string::npos, fact);
 }
 
 TEST_CASE("machine_type microvm boots a container with kata's kernel, its clock the host's") {

@@ -34,7 +34,7 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
 }  // namespace
 
 TEST_CASE("kata's kernel: named by its local version, built in, nothing missing") {
-  auto facts = inspect_guest_kernel(built_in_config(), "q35", "");
+  auto facts = inspect_guest_kernel(built_in_config(), "q35", "", "");
   CHECK(facts.release == "6.1.192-kata");
   CHECK(facts.kata_kernel);
   CHECK_FALSE(facts.modular);
@@ -46,33 +46,46 @@ TEST_CASE("a driver built as a module counts only when the initramfs holds it") 
   auto config = replace(replace(built_in_config(), "# CONFIG_MODULES is not set", "CONFIG_MODULES=y"),
                         "CONFIG_VIRTIO_FS=y", "CONFIG_VIRTIO_FS=m");
   config = replace(config, "CONFIG_LOCALVERSION=\"-kata\"", "CONFIG_LOCALVERSION=\"\"");
-  auto with = inspect_guest_kernel(config, "q35", std::string("070701\0lib/modules/virtiofs.ko\0", 30));
+  auto with = inspect_guest_kernel(config, "q35", std::string("070701\0lib/modules/virtiofs.ko\0", 30), "");
   CHECK(with.modular);
   CHECK_FALSE(with.kata_kernel);
   CHECK(with.release == "6.1.192");
   CHECK(with.missing.empty());
-  auto without = inspect_guest_kernel(config, "q35", "070701 init");
+  auto without = inspect_guest_kernel(config, "q35", "070701 init", "");
   CHECK(contains(without.missing, "CONFIG_VIRTIO_FS"));
 }
 
 TEST_CASE("a module never counts in a kernel without module support") {
   auto config = replace(built_in_config(), "CONFIG_FUSE_FS=y", "CONFIG_FUSE_FS=m");
-  CHECK(contains(inspect_guest_kernel(config, "q35", "fuse.ko").missing, "CONFIG_FUSE_FS"));
+  CHECK(contains(inspect_guest_kernel(config, "q35", "fuse.ko", "").missing, "CONFIG_FUSE_FS"));
 }
 
 TEST_CASE("the virtio transport follows the machine type") {
   auto no_mmio = replace(built_in_config(), "CONFIG_VIRTIO_MMIO=y\n", "");
-  CHECK(inspect_guest_kernel(no_mmio, "q35", "").missing.empty());
-  CHECK(contains(inspect_guest_kernel(no_mmio, "microvm", "").missing, "CONFIG_VIRTIO_MMIO"));
+  CHECK(inspect_guest_kernel(no_mmio, "q35", "", "").missing.empty());
+  CHECK(contains(inspect_guest_kernel(no_mmio, "microvm", "", "").missing, "CONFIG_VIRTIO_MMIO"));
   auto no_pci = replace(built_in_config(), "CONFIG_VIRTIO_PCI=y\n", "# CONFIG_VIRTIO_PCI is not set\n");
-  CHECK(contains(inspect_guest_kernel(no_pci, "q35", "").missing, "CONFIG_VIRTIO_PCI"));
+  CHECK(contains(inspect_guest_kernel(no_pci, "q35", "", "").missing, "CONFIG_VIRTIO_PCI"));
 }
 
 TEST_CASE("options only some containers need are lacking, not missing") {
   auto config = replace(built_in_config(), "CONFIG_USER_NS=y\n", "");
-  auto facts = inspect_guest_kernel(config, "q35", "");
+  auto facts = inspect_guest_kernel(config, "q35", "", "");
   CHECK(facts.missing.empty());
   CHECK(contains(facts.lacking, "CONFIG_USER_NS"));
+}
+
+TEST_CASE("an ELF kernel needs the PVH entry point; a bzImage does not") {
+  std::string elf("\x7f" "ELF\x02\x01\x01", 7);
+  auto without_pvh = inspect_guest_kernel(built_in_config(), "q35", "", elf);
+  CHECK(without_pvh.elf_image);
+  CHECK(contains(without_pvh.missing, "CONFIG_PVH"));
+  auto with_pvh = inspect_guest_kernel(built_in_config() + "CONFIG_PVH=y\n", "q35", "", elf);
+  CHECK(with_pvh.missing.empty());
+  // A bzImage's setup header: no ELF magic, so no PVH needed.
+  auto bzimage = inspect_guest_kernel(built_in_config(), "q35", "", std::string("\xfc\xea\x00\x00HdrS", 8));
+  CHECK_FALSE(bzimage.elf_image);
+  CHECK(bzimage.missing.empty());
 }
 
 TEST_CASE("the sidecar .config sits beside the kernel") {
