@@ -82,7 +82,7 @@ TEST_CASE("an ELF kernel needs the PVH entry point; a bzImage does not") {
   CHECK(contains(without_pvh.missing, "CONFIG_PVH"));
   auto with_pvh = inspect_guest_kernel(built_in_config() + "CONFIG_PVH=y\n", "q35", "", elf);
   CHECK(with_pvh.missing.empty());
-  // A bzImage's setup header: no ELF magic, so no PVH needed.
+  // Any image without the ELF magic (a bzImage starts with its boot sector) needs no PVH.
   auto bzimage = inspect_guest_kernel(built_in_config(), "q35", "", std::string("\xfc\xea\x00\x00HdrS", 8));
   CHECK_FALSE(bzimage.elf_image);
   CHECK(bzimage.missing.empty());
