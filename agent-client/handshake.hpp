@@ -23,8 +23,11 @@ struct ProtocolVersion {
   bool operator==(const ProtocolVersion&) const = default;
 };
 
+// 1.1: restore_sandbox; 1.2: linux.seccomp may carry the host's compiled
+// program (seccomp/precompiled.hpp); a 1.1 agent would ignore it and load
+// the default action alone, which fails closed.
 /// The version this tree speaks.
-inline constexpr ProtocolVersion kProtocolVersion{1, 1};  // 1.1: restore_sandbox
+inline constexpr ProtocolVersion kProtocolVersion{1, 2};
 
 /// A string the agent binary carries verbatim (it logs it at boot), so that
 /// `kata check` can tell, by searching the uncompressed initramfs, whether

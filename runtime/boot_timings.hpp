@@ -2,8 +2,10 @@
 // `kata timings`: where a container's start-up time went. create records
 // the phases in state.json (kata.boot_timings), each in milliseconds since
 // create began: vm_spawned (QEMU and virtiofsd started), agent_ready (the
-// guest kernel booted and the agent answered), container_created (the agent
-// set the container up at its start barrier). A clone of the VM template
+// guest kernel booted and the agent answered), network_configured (the
+// guest's interfaces up with their addresses and routes; only with
+// interfaces), container_created (the agent set the container up at its
+// start barrier). A clone of the VM template
 // adds vm_restored (the template's state restored, its NICs plugged) and
 // clone_restored (the agent took fresh entropy, the clock and its share).
 

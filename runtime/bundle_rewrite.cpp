@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "seccomp/precompiled.hpp"
+
 namespace kata::runtime {
 
 namespace {
@@ -96,6 +98,12 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
         ns.path.reset();
       }
     }
+  }
+  // The agent would compile the profile again, several times slower under
+  // emulation; it gets the program compiled here (seccomp/precompiled.hpp).
+  if (guest.linux_config && guest.linux_config->seccomp) {
+    guest.linux_config->seccomp =
+        KATA_TRY(seccomp::precompile(*guest.linux_config->seccomp).wrap("config.json: linux.seccomp"));
   }
   bundle.spec = oci::to_json(guest);
   return bundle;

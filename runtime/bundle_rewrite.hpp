@@ -2,8 +2,9 @@
 // From the bundle's spec to what the guest agent gets: checks for what a VM
 // cannot honour, and the spec rewritten to the guest paths of the share
 // layout (root at /run/kata-containers/shared/<id>/rootfs, bind sources at
-// .../<id>/mounts/<n>), with the host bind mounts that make those paths real.
-// Pure: no syscalls.
+// .../<id>/mounts/<n>), with the host bind mounts that make those paths real,
+// and linux.seccomp compiled to its program. No side effects (the seccomp
+// compile only uses a memfd of its own).
 
 #include <string>
 #include <vector>
@@ -69,6 +70,8 @@ bool is_bind_mount(const oci::Mount& mount);
 /// interfaces); one without a path stays (a new, empty one). Other
 /// namespace paths (host namespaces) are dropped: the guest spec keeps the
 /// entry without its path, a new namespace of that type in the VM.
+/// linux.seccomp becomes its compiled program (seccomp::precompile); a
+/// profile that does not compile is an error naming linux.seccomp.
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir);
 
 }  // namespace kata::runtime

@@ -159,6 +159,7 @@ class Monitor {
     }
     // network: before the container exists, so it starts with its interfaces up
     KATA_TRY(agent_->configure_network(params_.network.request, rpc_timeout).wrap("configure the guest network"));
+    if (!params_.network.request.interfaces.empty()) phase("network_configured");
     auto& sandbox = sandbox_container();
     sandbox.streams = KATA_TRY(agent_->allocate_stdio(with_stdin, params_.terminal));
     sandbox.guest_pid = KATA_TRY(

@@ -2,7 +2,7 @@
 // Creating a container inside the guest, the way runc does it: the agent's two
 // entry points. Policy (which step, in which order) lives in init.cpp and
 // exec.cpp; the Linux primitives they use live in namespaces.cpp, rootfs.cpp,
-// process_setup.cpp, capabilities.cpp and seccomp.cpp.
+// process_setup.cpp and capabilities.cpp; seccomp/ compiles and loads filters.
 //
 // Threading: both calls fork and then run the child's setup steps between fork
 // and execve. The agent is single-threaded, so the child may allocate (no lock

@@ -12,6 +12,7 @@
 
 #include "common/fs.hpp"
 #include "common/unique_fd.hpp"
+#include "seccomp/precompiled.hpp"
 
 namespace kata::agent {
 namespace {
@@ -173,7 +174,7 @@ Result<ProcessPlan> plan_process(const oci::Process& process, const oci::Spec& c
   plan.oom_score_adj = process.oom_score_adj;
   plan.capabilities = KATA_TRY(plan_capabilities(process));
   if (container_spec.linux_config && container_spec.linux_config->seccomp) {
-    plan.seccomp = KATA_TRY(compile_seccomp(*container_spec.linux_config->seccomp).wrap("seccomp"));
+    plan.seccomp = KATA_TRY(seccomp::program_for(*container_spec.linux_config->seccomp).wrap("seccomp"));
   }
   return plan;
 }
@@ -214,7 +215,7 @@ Result<void> apply_limits(const ProcessPlan& plan, pid_t pid) {
 
 Result<ExecImage> prepare_exec(ProcessPlan& plan) {
   KATA_TRY(reset_signals_and_fds());
-  if (!plan.no_new_privileges) KATA_TRY(load_seccomp(plan.seccomp));
+  if (!plan.no_new_privileges) KATA_TRY(seccomp::load(plan.seccomp));
   KATA_TRY(apply_identity(plan));
   ExecImage image;
   image.path = KATA_TRY(find_executable(plan));
@@ -228,7 +229,7 @@ Result<ExecImage> prepare_exec(ProcessPlan& plan) {
 
 Error exec_image(const ExecImage& image, const ProcessPlan& plan) {
   if (plan.no_new_privileges) {
-    if (auto loaded = load_seccomp(plan.seccomp); !loaded) return std::move(loaded).error();
+    if (auto loaded = seccomp::load(plan.seccomp); !loaded) return std::move(loaded).error();
   }
   ::execve(image.path.c_str(), image.argv.data(), image.envp.data());
   return sys_error(errno, "exec \"{}\"", plan.args.front());

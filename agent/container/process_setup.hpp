@@ -13,7 +13,7 @@
 
 #include "agent/container/capabilities.hpp"
 #include "agent/container/container.hpp"
-#include "agent/container/seccomp.hpp"
+#include "seccomp/program.hpp"
 #include "common/error.hpp"
 #include "oci/spec.hpp"
 
@@ -39,7 +39,7 @@ struct ProcessPlan {
   bool no_new_privileges = false;
   std::optional<int> oom_score_adj;
   CapabilityPlan capabilities;
-  SeccompProgram seccomp;
+  seccomp::Program seccomp;
 };
 
 /// Resolves `process` (args, user, rlimits, capabilities) and the seccomp

@@ -23,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agent-client/client.hpp"
+#include "oci/spec.hpp"
+#include "seccomp/precompiled.hpp"
 #include "tests/support/busybox_rootfs.hpp"
 #include "tests/support/kata_cli.hpp"
 #include "tests/support/test_vm.hpp"
@@ -343,6 +345,29 @@ TEST_CASE("seccomp is the last step: profiles without close_range run; newer sys
     // ENOSYS for the newer utimensat, the profile's EPERM for the older mkdir.
     CHECK(run.err.find("touch: /tmp/f: Function not implemented") != std::string::npos);
     CHECK(run.err.find("mkdir: can't create directory '/tmp/d': Operation not permitted") != std::string::npos);
+
+    // The same profile compiled on the host, as `kata create` sends it: the
+    // agent loads that program, and the container sees the same filter.
+    auto host_profile = base_spec("hostbpf", spec["process"]["args"].get<std::vector<std::string>>());
+    host_profile["linux"]["seccomp"] = spec["linux"]["seccomp"];
+    auto parsed = oci::parse_spec(host_profile.dump());
+    REQUIRE(parsed.ok());
+    auto precompiled = seccomp::precompile(*parsed->linux_config->seccomp);
+    REQUIRE(precompiled.ok());
+    parsed->linux_config->seccomp = *precompiled;
+    auto host_spec = oci::to_json(*parsed);
+    REQUIRE_FALSE(host_spec["linux"]["seccomp"].contains("syscalls"));
+    auto host_run = run_checked(*vm, "hostbpf", host_spec);
+    CHECK(host_run.out == run.out);
+    CHECK(host_run.err == run.err);
+  }
+  {
+    // A program that is not whole instructions fails the create, by name.
+    auto spec = base_spec("badbpf", {"/bin/echo", "hello"});
+    spec["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"kata.bpf", "0600010200"}};
+    auto run = run_container(*vm, "badbpf", spec);
+    REQUIRE_FALSE(run.ok());
+    CHECK(run.error().message.find("kata.bpf") != std::string::npos);
   }
 }
 

@@ -1,4 +1,4 @@
-#include "agent/container/seccomp_newer.hpp"
+#include "seccomp/newer_syscalls.hpp"
 
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <set>
 
-namespace kata::agent {
+namespace kata::seccomp {
 namespace {
 
 // Above every x86_64 syscall number (they stay below 512, where the x32
@@ -47,4 +47,4 @@ std::vector<std::string> syscalls_newer_than(const std::vector<std::string>& nam
   return newer;
 }
 
-}  // namespace kata::agent
+}  // namespace kata::seccomp

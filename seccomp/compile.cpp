@@ -1,19 +1,18 @@
-#include "agent/container/seccomp.hpp"
+#include "seccomp/compile.hpp"
 
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <string>
 
-#include "agent/container/seccomp_newer.hpp"
+#include "seccomp/newer_syscalls.hpp"
 #include "common/scope_exit.hpp"
 #include "common/unique_fd.hpp"
 
-namespace kata::agent {
+namespace kata::seccomp {
 namespace {
 
 Result<std::uint32_t> action_of(const std::string& name, std::optional<std::uint32_t> errno_ret) {
@@ -103,7 +102,7 @@ Result<void> add_syscall(scmp_filter_ctx ctx, std::uint32_t default_action, cons
 
 // ENOSYS for the syscalls newer than any the profile names, so that libc
 // falls back to their older forms. Newer is judged by x86_64's numbers (the
-// agent's); libseccomp adds each rule by name to every architecture of the
+// guest's); libseccomp adds each rule by name to every architecture of the
 // filter. From Linux 5.1 (424, pidfd_send_signal) on every architecture
 // numbers new syscalls alike, so for a profile naming one of those this is
 // runc's per-architecture rule; for an older profile another architecture
@@ -120,12 +119,18 @@ Result<void> add_newer_syscalls(scmp_filter_ctx ctx, const std::vector<std::stri
 
 }  // namespace
 
-Result<SeccompProgram> compile_seccomp(const oci::Seccomp& seccomp) {
-  SeccompProgram result;
-  auto default_action = KATA_TRY(action_of(seccomp.default_action, seccomp.default_errno_ret));
+Result<unsigned int> filter_flags(const oci::Seccomp& seccomp) {
+  unsigned int flags = 0;
   if (seccomp.flags) {
-    for (const auto& flag : *seccomp.flags) result.flags |= KATA_TRY(flag_of(flag));
+    for (const auto& flag : *seccomp.flags) flags |= KATA_TRY(flag_of(flag));
   }
+  return flags;
+}
+
+Result<Program> compile(const oci::Seccomp& seccomp) {
+  Program result;
+  auto default_action = KATA_TRY(action_of(seccomp.default_action, seccomp.default_errno_ret));
+  result.flags = KATA_TRY(filter_flags(seccomp));
   scmp_filter_ctx ctx = seccomp_init(default_action);
   if (ctx == nullptr) return make_error(ErrorKind::system, "seccomp_init failed");
   ScopeExit release([&] { seccomp_release(ctx); });
@@ -157,14 +162,4 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& seccomp) {
   return result;
 }
 
-Result<void> load_seccomp(const SeccompProgram& program) {
-  if (program.program.empty()) return ok();
-  sock_fprog prog{static_cast<unsigned short>(program.program.size()),
-                  const_cast<sock_filter*>(program.program.data())};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, program.flags, &prog) != 0) {
-    return sys_error(errno, "load seccomp filter");
-  }
-  return ok();
-}
-
-}  // namespace kata::agent
+}  // namespace kata::seccomp

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace kata::agent {
+namespace kata::seccomp {
 
 /// True when a profile's default action refuses syscalls (SCMP_ACT_ERRNO
 /// with an errno other than ENOSYS, SCMP_ACT_KILL*, SCMP_ACT_TRAP): only
@@ -18,10 +18,10 @@ namespace kata::agent {
 /// them through already; a default of ERRNO(ENOSYS) is that rule itself.
 bool refuses_unknown_syscalls(std::uint32_t default_action);
 
-/// The syscalls of the agent's native architecture (x86_64) that libseccomp
+/// The syscalls of the native architecture (x86_64, the guest's) that libseccomp
 /// knows and that are numbered above every syscall in `named` (the profile's
 /// names; names unknown to this architecture are ignored), in ascending
 /// order. Empty when no name in `named` resolves (nothing to be newer than).
 std::vector<std::string> syscalls_newer_than(const std::vector<std::string>& named);
 
-}  // namespace kata::agent
+}  // namespace kata::seccomp

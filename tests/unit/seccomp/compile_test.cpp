@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "agent/container/seccomp.hpp"
-#include "agent/container/seccomp_newer.hpp"
+#include "seccomp/compile.hpp"
+#include "seccomp/newer_syscalls.hpp"
 
-namespace kata::agent {
+namespace kata::seccomp {
 namespace {
 
 bool has(const std::vector<std::string>& names, const std::string& name) {
@@ -36,12 +36,12 @@ const std::vector<std::string> kProbeSyscalls = {"read", "write", "close", "exit
 // Forks a child with no_new_privs that loads `seccomp` and returns the errno
 // of `nr` called with arguments that fail at once (or 0 if it succeeded).
 int errno_under(const oci::Seccomp& seccomp, long nr) {
-  auto program = compile_seccomp(seccomp);
+  auto program = compile(seccomp);
   REQUIRE_MESSAGE(program.ok(), (program.ok() ? "" : program.error().message));
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !load_seccomp(*program)) ::_exit(255);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !load(*program)) ::_exit(255);
     // Bad pointers: a permitted call fails with EFAULT, never runs.
     long rc = ::syscall(nr, -1L, reinterpret_cast<void*>(1), reinterpret_cast<void*>(1), 0L);
     ::_exit(rc >= 0 ? 0 : errno);
@@ -124,4 +124,4 @@ TEST_CASE("seccomp: allow-default profiles get no ENOSYS rules") {
   CHECK(errno_under(deny_mkdir, SYS_clone3) != ENOSYS);  // the kernel's own answer (EFAULT)
 }
 
-}  // namespace kata::agent
+}  // namespace kata::seccomp
