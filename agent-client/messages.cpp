@@ -283,12 +283,19 @@ constexpr std::size_t kMaxAddressText = 64;
 }  // namespace
 
 json NetworkInterface::to_json() const {
-  return {{"mac", mac}, {"name", name}, {"mtu", mtu}, {"addresses", addresses}};
+  json out = {{"mac", mac}, {"name", name}, {"mtu", mtu}, {"addresses", addresses}};
+  if (!device_mac.empty()) out["device_mac"] = device_mac;
+  return out;
 }
 Result<NetworkInterface> NetworkInterface::from_json(const json& json) {
   NetworkInterface out;
   out.mac = KATA_TRY(get_string(json, "mac", 17));
   if (out.mac.size() != 17) return make_error(ErrorKind::protocol, "field \"mac\": expected aa:bb:cc:dd:ee:ff");
+  if (json.contains("device_mac")) {
+    out.device_mac = KATA_TRY(get_string(json, "device_mac", 17));
+    if (out.device_mac.size() != 17)
+      return make_error(ErrorKind::protocol, "field \"device_mac\": expected aa:bb:cc:dd:ee:ff");
+  }
   out.name = KATA_TRY(get_string(json, "name", kMaxInterfaceName));
   if (out.name.empty()) return make_error(ErrorKind::protocol, "field \"name\": must not be empty");
   out.mtu = KATA_TRY(get_u32(json, "mtu", 65535));

@@ -257,6 +257,10 @@ struct NetworkInterface {
   std::string name;  ///< name the guest gives the interface (the host veth's), at most 15 bytes
   std::uint32_t mtu = 0;  ///< 68..65535
   std::vector<std::string> addresses;  ///< "10.0.0.2/24", "fd00::2/64"
+  /// The MAC the guest's device has now, when it is not `mac` (a clone's
+  /// standby NIC): the agent finds the device by it and gives it `mac`.
+  /// Empty: the device has `mac` already. Omitted from the JSON when empty.
+  std::string device_mac;
   nlohmann::json to_json() const;
   static Result<NetworkInterface> from_json(const nlohmann::json& json);
   bool operator==(const NetworkInterface&) const = default;

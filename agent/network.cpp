@@ -80,7 +80,8 @@ Result<NlObject<rtnl_link>> find_by_mac(nl_sock* socket, const std::string& mac,
     }
     if (std::chrono::steady_clock::now() >= deadline)
       return make_error(ErrorKind::not_found, "no network device with MAC {}", mac);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // A link dump is cheap; a hot-plugged NIC's wait is on create's path.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
@@ -97,15 +98,22 @@ Result<void> change_link(nl_sock* socket, rtnl_link* link, rtnl_link* change, co
 
 Result<void> configure_interface(nl_sock* socket, const agent_client::NetworkInterface& interface,
                                  std::chrono::milliseconds wait) {
-  auto link = KATA_TRY(find_by_mac(socket, interface.mac, wait));
+  bool readdress = !interface.device_mac.empty() && lower(interface.device_mac) != lower(interface.mac);
+  auto link = KATA_TRY(find_by_mac(socket, readdress ? interface.device_mac : interface.mac, wait));
   int ifindex = rtnl_link_get_ifindex(link.get());
-  // Name and MTU first, while the device is still down (a rename needs it down).
+  // Name, MTU and MAC first, while the device is still down (a rename needs
+  // it down).
   NlObject<rtnl_link> change(rtnl_link_alloc());
   if (!change) return make_error(ErrorKind::system, "netlink: out of memory");
   const char* current = rtnl_link_get_name(link.get());
   if (current == nullptr || interface.name != current) rtnl_link_set_name(change.get(), interface.name.c_str());
   rtnl_link_set_mtu(change.get(), interface.mtu);
-  KATA_TRY(change_link(socket, link.get(), change.get(), "set name and MTU of " + interface.mac));
+  NlAddr mac;
+  if (readdress) {
+    mac = KATA_TRY(parse_address(interface.mac, AF_LLC, "MAC of " + interface.name));
+    rtnl_link_set_addr(change.get(), mac.get());
+  }
+  KATA_TRY(change_link(socket, link.get(), change.get(), "set name, MTU and MAC of " + interface.mac));
 
   for (const auto& text : interface.addresses) {
     auto local = KATA_TRY(parse_address(text, AF_UNSPEC, interface.name));

@@ -48,7 +48,7 @@ Result<UniqueFd> lock_template_dir(const std::string& dir) {
 // Everything a template consists of, the record first.
 Result<void> remove_template_files(const std::string& dir) {
   for (const char* name : {template_record_name, template_state_name, template_memory_name, console_log_name,
-                           qmp_socket_name, agent_socket_name}) {
+                           template_qemu_log_name, qmp_socket_name, agent_socket_name}) {
     std::string path = dir + "/" + name;
     if (::unlink(path.c_str()) < 0 && errno != ENOENT) return sys_error(errno, "remove {}", path);
   }
@@ -101,8 +101,16 @@ Result<TemplateRecord> init_template(const Configuration& config) {
   auto print = KATA_TRY(fingerprint_of(plan.qemu, config.hypervisor.kernel_params));
   // QEMU's sockets and console log go in the template dir, like a sandbox's.
   if (::chdir(dir.c_str()) < 0) return sys_error(errno, "chdir {}", dir);
+  std::string qemu_log = dir + "/" + template_qemu_log_name;
+  UniqueFd log_fd(::open(qemu_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!log_fd) return sys_error(errno, "open {}", qemu_log);
   hypervisor::qemu::QemuVm vm(template_qemu_config(plan.qemu, dir), plan.virtiofsd, 10s);
-  KATA_TRY(vm.start().wrap("kata factory init: start the template VM"));
+  vm.set_output_fd(log_fd.get());
+  if (auto started = vm.start(); !started) {
+    auto error = std::move(started).error().wrap("kata factory init: start the template VM");
+    error.message += "\nqemu.log (last lines):\n" + file_tail(qemu_log, 20);
+    return error;
+  }
   {
     // The hello says the agent is up and serving; the connection closes
     // before the save, so every clone's agent waits for its own host.

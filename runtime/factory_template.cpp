@@ -87,8 +87,10 @@ Result<TemplateFingerprint> fingerprint_of(const QemuConfig& qemu, const std::st
   print.memory_slots = qemu.memory_slots;
   print.max_memory_mib = qemu.max_memory_mib;
   print.agent_protocol = protocol_version();
-  // The same placeholders wherever it is computed: only the machine counts.
+  // The same placeholders wherever it is computed: only the machine counts
+  // (not this sandbox's taps).
   auto shape = clone_qemu_config(qemu, "/template", "/share");
+  shape.net_devices.clear();
   shape.name = "clone";
   shape.console_log = "/console";
   shape.qmp_socket = "/qmp";
@@ -169,13 +171,16 @@ QemuConfig template_qemu_config(QemuConfig qemu, const std::string& dir) {
   qemu.virtiofs_socket.clear();
   qemu.share_9p_dir = dir + "/" + template_share_name;
   qemu.hotplug_ports = template_nic_ports;
+  qemu.standby_nic = true;
   qemu.net_devices.clear();
   qemu.kernel_params = qemu.kernel_params.empty() ? "kata.template" : qemu.kernel_params + " kata.template";
   return qemu;
 }
 
 QemuConfig clone_qemu_config(QemuConfig qemu, const std::string& template_dir, const std::string& share_dir) {
+  auto nets = std::move(qemu.net_devices);
   qemu = template_qemu_config(std::move(qemu), template_dir);
+  if (!nets.empty()) qemu.net_devices = {nets.front()};  // the standby NIC's backend
   qemu.memory_file->shared = false;
   qemu.share_9p_dir = share_dir;
   qemu.incoming = true;

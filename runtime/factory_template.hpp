@@ -38,8 +38,12 @@ inline constexpr const char* template_memory_name = "memory";
 inline constexpr const char* template_state_name = "state";
 inline constexpr const char* template_record_name = "template.json";
 inline constexpr const char* template_share_name = "empty";
+/// The template VM's QEMU output (its warnings, why it failed), kept out of
+/// the caller's terminal as a sandbox's goes to its monitor.log.
+inline constexpr const char* template_qemu_log_name = "qemu.log";
 
-/// Empty PCIe root ports a template carries: the most NICs a clone can have.
+/// PCIe root ports a template carries (the first holds the standby NIC):
+/// the most NICs a clone can have.
 inline constexpr unsigned template_nic_ports = 4;
 
 /// One file a template depends on, as it was when the template was made.
@@ -93,15 +97,17 @@ Result<TemplateRecord> template_record_from_json(const nlohmann::json& value);
 
 /// The template VM's configuration, from a cold boot's `qemu` for the
 /// template directory `dir`: memory in dir/memory (shared), a 9p share of
-/// dir/empty, empty PCIe ports for NICs, no virtio-fs, no NICs, and
+/// dir/empty, PCIe ports for NICs with the standby NIC in the first, no
+/// virtio-fs, no other NICs, and
 /// `kata.template` for the agent (no share mounted at boot).
 hypervisor::qemu::QemuConfig template_qemu_config(hypervisor::qemu::QemuConfig qemu, const std::string& dir);
 
 /// A clone's configuration, from its cold boot's `qemu` (whose paths are
 /// the sandbox's): the same machine as the template's, its memory mapped
 /// from the template's file copy-on-write, its own share over 9p, started
-/// paused for the restore. Its NICs are not in the argv (they are plugged
-/// in after the restore): the caller keeps qemu.net_devices.
+/// paused for the restore. Its first NIC's tap backs the standby NIC; the
+/// others are not in the argv (they are plugged in after the restore, from
+/// port 1 on): the caller keeps qemu.net_devices.
 hypervisor::qemu::QemuConfig clone_qemu_config(hypervisor::qemu::QemuConfig qemu, const std::string& template_dir,
                                                const std::string& share_dir);
 

@@ -158,7 +158,12 @@ class Monitor {
       phase("clone_restored");
     }
     // network: before the container exists, so it starts with its interfaces up
-    KATA_TRY(agent_->configure_network(params_.network.request, rpc_timeout).wrap("configure the guest network"));
+    auto network = params_.network.request;
+    for (auto& interface : network.interfaces) {
+      if (!standby_mac_for_.empty() && interface.mac == standby_mac_for_)
+        interface.device_mac = hypervisor::qemu::standby_nic_mac;
+    }
+    KATA_TRY(agent_->configure_network(network, rpc_timeout).wrap("configure the guest network"));
     if (!params_.network.request.interfaces.empty()) phase("network_configured");
     auto& sandbox = sandbox_container();
     sandbox.streams = KATA_TRY(agent_->allocate_stdio(with_stdin, params_.terminal));
@@ -492,8 +497,11 @@ class Monitor {
     phase("vm_spawned");
     KATA_TRY(vm_->restore_state(template_dir + "/" + template_state_name, 60s).wrap("start the clone"));
     phase("vm_restored");
-    for (unsigned n = 0; n < qemu.net_devices.size(); ++n)
+    // The first NIC is the standby NIC, backed by its tap from the start;
+    // the others hot-plug, each in its own port.
+    for (unsigned n = 1; n < qemu.net_devices.size(); ++n)
       KATA_TRY(vm_->plug_nic(qemu.net_devices[n], n).wrap("start the clone"));
+    if (!qemu.net_devices.empty()) standby_mac_for_ = qemu.net_devices.front().mac;
     KATA_TRY(vm_->resume().wrap("start the clone"));
     log_line("templating: cloned " + template_dir);
     return ok();
@@ -696,6 +704,9 @@ class Monitor {
 
   const MonitorParams& params_;
   std::vector<BootPhase> timings_;
+  // A clone's first NIC's MAC: the guest has that interface as the
+  // standby NIC (MAC standby_nic_mac) and the agent gives it this one.
+  std::string standby_mac_for_;
   std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
   std::optional<agent_client::AgentClient> agent_;
   std::map<std::string, GuestContainer> containers_;  // the sandbox's own, then members

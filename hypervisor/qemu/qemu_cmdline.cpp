@@ -17,6 +17,10 @@ std::string device(const QemuConfig& config, const char* base) {
 
 std::string hotplug_port_id(unsigned n) { return fmt::format("hotplug{}", n); }
 
+bool has_standby_nic(const QemuConfig& config) {
+  return config.standby_nic && !is_microvm(config) && config.hotplug_ports > 0;
+}
+
 bool memory_hotplug_possible(const QemuConfig& config) {
   return !is_microvm(config) && config.memory_slots > 0 && config.max_memory_mib > config.memory_mib;
 }
@@ -127,6 +131,11 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
     add("-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off");
     for (unsigned n = 0; n < config.hotplug_ports; ++n)
       add("-device", fmt::format("pcie-root-port,id={},chassis={},slot={}", hotplug_port_id(n), n + 1, n + 1));
+    if (has_standby_nic(config)) {
+      std::string backend = config.net_devices.empty() ? "" : ",netdev=" + config.net_devices.front().id;
+      add("-device", fmt::format("virtio-net-pci,id=standby-nic,mac={},bus={}{},romfile=", standby_nic_mac,
+                                 hotplug_port_id(0), backend));
+    }
   }
 
   for (std::size_t n = 0; n < config.net_devices.size(); ++n) {
@@ -134,6 +143,7 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
     // QEMU reads IFF_VNET_HDR from the tap fd itself (and refuses vnet_hdr=
     // together with fd=), so offloads pass through without saying so.
     add("-netdev", fmt::format("tap,id={},fd={}", net.id, kFirstNetFd + static_cast<int>(n)));
+    if (n == 0 && has_standby_nic(config)) continue;  // the standby NIC's backend: its device is above
     // romfile= : no PXE option ROM (the kernel is booted directly, and the
     // ROM file may not be installed).
     add("-device", is_microvm(config) ? fmt::format("virtio-net-device,netdev={},mac={}", net.id, net.mac)

@@ -23,6 +23,11 @@ bool memory_hotplug_possible(const QemuConfig& config);
 /// hot-plugged NIC goes on.
 std::string hotplug_port_id(unsigned n);
 
+/// Whether the VM of `config` gets the standby NIC (QemuConfig::standby_nic:
+/// asked for, on q35, with a port for it); hot-plugged NICs then start at
+/// port 1.
+bool has_standby_nic(const QemuConfig& config);
+
 /// The full QEMU argv (argv[0] is config.binary). A pure function of the
 /// configuration, so it is covered by golden tests. QEMU runs sandboxed
 /// (-sandbox on), with no default devices, no network unless asked, no

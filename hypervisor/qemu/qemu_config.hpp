@@ -22,6 +22,10 @@ struct NetDevice {
   bool operator==(const NetDevice&) const = default;
 };
 
+/// MAC of the standby NIC (QemuConfig::standby_nic): locally administered,
+/// "kata" in ASCII; the agent gives the NIC its tap's MAC.
+inline constexpr const char* standby_nic_mac = "02:6b:61:74:61:00";
+
 /// Guest memory in a file instead of a memfd (VM templating): the template
 /// writes its memory there, shared, and each clone maps it privately, so
 /// clones share the template's pages until they write them.
@@ -69,6 +73,13 @@ struct QemuConfig {
   bool incoming = false;
   /// Empty PCIe root ports (q35) for NICs plugged in after start.
   unsigned hotplug_ports = 0;
+  /// A virtio-net device (MAC standby_nic_mac) in the first hot-plug port
+  /// from the start, for templates and their clones: a clone's first NIC
+  /// then needs no PCIe hot-plug, which the guest takes some 100 ms to
+  /// finish under TCG. net_devices[0], if any, is its backend rather than a
+  /// device of its own (a template's has none: the device migrates, its
+  /// backend does not). Needs q35 and hotplug_ports > 0.
+  bool standby_nic = false;
   bool debug = false;                ///< verbose guest kernel console
   /// Network devices; the nth tap fd is fd kFirstNetFd+n in QEMU (see qemu_cmdline.hpp).
   std::vector<NetDevice> net_devices;

@@ -108,14 +108,26 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   // Two clones at once: their first random bytes differ (the template's
   // CRNG state was reseeded in each), and each has its network interface.
   const std::string netns = "kata-fa" + std::to_string(::getpid());
-  REQUIRE(run_shell("ip netns add " + netns + " && ip -n " + netns + " link add eth0 type veth peer name peer0 && ip -n " + netns +
-                     " addr add 10.201.0.2/24 dev eth0 && ip -n " + netns + " link set eth0 up && ip -n " + netns +
+  const std::string peer_netns = "kata-fb" + std::to_string(::getpid());
+  // eth0 (the container's, with its own MAC) in one namespace, its peer with
+  // 10.201.0.1 in another, so that what answers is across the wire.
+  REQUIRE(run_shell("ip netns add " + netns + " && ip netns add " + peer_netns + " && ip -n " + netns +
+                    " link add eth0 type veth peer name peer0 netns " + peer_netns + " && ip -n " + netns +
+                    " link set eth0 address 02:42:0a:c9:00:02 && ip -n " + netns +
+                    " addr add 10.201.0.2/24 dev eth0 && ip -n " + netns + " link set eth0 up && ip -n " +
+                    peer_netns + " addr add 10.201.0.1/24 dev peer0 && ip -n " + peer_netns +
                     " link set peer0 up") == 0);
-  ScopeExit netns_gone([&] { (void)run_shell("ip netns del " + netns); });
+  ScopeExit netns_gone([&] { (void)run_shell("ip netns del " + netns + "; ip netns del " + peer_netns); });
   auto random_bundle = [&](const std::string& name, bool with_net) {
-    BundleOptions options{.extra_applets = {"md5sum", "ip"}};
+    BundleOptions options{.extra_applets = {"md5sum", "ip", "nc"}};
     if (with_net) options.netns_path = "/run/netns/" + netns;
-    return sandboxes.bundle(name, {"/bin/sh", "-c", "head -c 32 /dev/urandom | md5sum; cat /proc/sys/kernel/random/boot_id; ip -o addr show; sleep 1000"},
+    // nc to a closed port: "Connection refused" is the peer's reset, which
+    // only a working path both ways brings back.
+    return sandboxes.bundle(name,
+                            {"/bin/sh", "-c",
+                             "head -c 32 /dev/urandom | md5sum; cat /proc/sys/kernel/random/boot_id; ip -o addr show; "
+                             "cat /sys/class/net/eth0/address; nc -w 10 10.201.0.1 9 </dev/null 2>&1; echo done; "
+                             "sleep 1000"},
                             options);
   };
   auto a = sandboxes.spawn({"run", "-d", "-b", random_bundle("rand-a", true), "clone-a"});
@@ -125,7 +137,7 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   REQUIRE_MESSAGE(a_done.status == 0, describe(a_done));
   REQUIRE_MESSAGE(b_done.status == 0, describe(b_done));
   std::string out_a, out_b;
-  for (int i = 0; i < 100 && (out_a.find("inet ") == std::string::npos || out_b.find("inet ") == std::string::npos);
+  for (int i = 0; i < 200 && (out_a.find("done\n") == std::string::npos || out_b.find("done\n") == std::string::npos);
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     out_a = read_or_empty(a_done.out_path);
@@ -146,6 +158,11 @@ TEST_CASE("kata factory: clones run containers with their files, network and sta
   CHECK(boot_id(out_a) != boot_id(out_b));
   CHECK(out_a.find("inet 10.201.0.2/24") != std::string::npos);
   CHECK(out_b.find("10.201.0.2") == std::string::npos);
+  // The clone's first NIC is the template's standby NIC, readdressed to the
+  // container's MAC and backed by its tap: traffic flows both ways.
+  CHECK(out_a.find("02:42:0a:c9:00:02\n") != std::string::npos);
+  CHECK(out_a.find("Connection refused") != std::string::npos);
+  CHECK(out_b.find("Connection refused") == std::string::npos);
 
   // Destroyed under running clones: they go on.
   auto destroyed = sandboxes.kata({"factory", "destroy"});

@@ -32,7 +32,8 @@ std::vector<Request> sample_requests() {
       UpdateContainer{"c1", {{"memory", {{"limit", 268435456}}}}},
       StatsContainer{"c1"},
       DestroySandbox{},
-      ConfigureNetwork{{NetworkInterface{"02:42:0a:c8:00:02", "eth0", 1400, {"10.200.0.2/24", "fd00::2/64"}}},
+      ConfigureNetwork{{NetworkInterface{"02:42:0a:c8:00:02", "eth0", 1400, {"10.200.0.2/24", "fd00::2/64"}},
+                        NetworkInterface{"02:42:0a:c8:00:03", "eth1", 1500, {}, "02:6b:61:74:61:00"}},
                        {NetworkRoute{"default", "10.200.0.1", "eth0", "10.200.0.2", 0},
                         NetworkRoute{"192.168.7.0/24", "", "eth0", "", 253}}},
       RestoreSandbox{"00ff17a9", 1764700000123456789, "kataShared"},
@@ -199,6 +200,8 @@ TEST_CASE("configure_network: bad interfaces and routes are protocol errors nami
   broken.push_back({json::array({with(interface, "mtu", 67)}), json::array()});
   broken.push_back({json::array({with(interface, "mtu", 65536)}), json::array()});
   broken.push_back({json::array({with(interface, "mac", "02:42")}), json::array()});
+  broken.push_back({json::array({with(interface, "device_mac", "02:6b")}), json::array()});
+  broken.push_back({json::array({with(interface, "device_mac", 7)}), json::array()});
   broken.push_back({json::array({with(interface, "name", "")}), json::array()});
   broken.push_back({json::array({with(interface, "name", "a-name-of-16-chr")}), json::array()});
   broken.push_back({json::array({interface, 7}), json::array()});

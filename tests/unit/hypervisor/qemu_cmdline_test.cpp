@@ -147,6 +147,29 @@ TEST_CASE("a template's or clone's machine: memory from a file, a 9p share, empt
                  "memory-backend-file,id=mem,size=384M,mem-path=/run/kata-template/memory,share=on"));
 }
 
+TEST_CASE("the standby NIC sits in the first port; a clone's first tap is its backend, the next ones hot-plug") {
+  auto config = sample_config();
+  config.hotplug_ports = 4;
+  config.standby_nic = true;
+  // A template: the device without a backend, and no -netdev.
+  auto argv = build_argv(config);
+  CHECK(has_standby_nic(config));
+  CHECK(has_pair(argv, "-device", "virtio-net-pci,id=standby-nic,mac=02:6b:61:74:61:00,bus=hotplug0,romfile="));
+  CHECK(std::none_of(argv.begin(), argv.end(), [](const std::string& arg) { return arg == "-netdev"; }));
+  // A clone with a tap: the same device, backed by it, and no second device.
+  config.net_devices = {{"net0", "02:42:0a:c8:00:02", 17}};
+  argv = build_argv(config);
+  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=3"));
+  CHECK(has_pair(argv, "-device",
+                 "virtio-net-pci,id=standby-nic,mac=02:6b:61:74:61:00,bus=hotplug0,netdev=net0,romfile="));
+  CHECK(std::count_if(argv.begin(), argv.end(),
+                      [](const std::string& arg) { return arg.find("virtio-net") != std::string::npos; }) == 1);
+  // Without a port for it, or on microvm, there is none.
+  config.hotplug_ports = 0;
+  CHECK_FALSE(has_standby_nic(config));
+  CHECK(has_pair(build_argv(config), "-device", "virtio-net-pci,netdev=net0,mac=02:42:0a:c8:00:02,romfile="));
+}
+
 TEST_CASE("without a virtiofsd socket there is no shared filesystem device") {
   auto config = sample_config();
   config.virtiofs_socket.clear();

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 using namespace kata::runtime;
 using kata::hypervisor::qemu::Machine;
@@ -80,6 +81,7 @@ TEST_CASE("a template shares its memory file and has no virtio-fs or NIC; a clon
   CHECK(made.virtiofs_socket.empty());
   CHECK(made.share_9p_dir == "/run/kata-template/empty");
   CHECK(made.net_devices.empty());
+  CHECK(made.standby_nic);  // with no backend
   CHECK(made.hotplug_ports == template_nic_ports);
   CHECK(made.kernel_params == "quiet kata.template");
   CHECK_FALSE(made.incoming);
@@ -90,9 +92,28 @@ TEST_CASE("a template shares its memory file and has no virtio-fs or NIC; a clon
   CHECK_FALSE(clone.memory_file->shared);
   CHECK(clone.share_9p_dir == "/run/kata/c1/share");
   CHECK(clone.incoming);
-  CHECK(clone.net_devices.empty());  // plugged in after the restore
+  // The first tap backs the standby NIC; the others are plugged in after
+  // the restore.
+  auto two_nics = cold_boot();
+  two_nics.net_devices.push_back(NetDevice{"net1", "02:42:ac:11:00:03", 8});
+  auto clone_of_two = clone_qemu_config(two_nics, "/run/kata-template", "/run/kata/c1/share");
+  CHECK(clone_of_two.net_devices == std::vector<NetDevice>{two_nics.net_devices.front()});
+  CHECK(clone_of_two.standby_nic);
   // Everything that shapes the machine is the template's.
   CHECK(clone.kernel_params == made.kernel_params);
   CHECK(clone.hotplug_ports == made.hotplug_ports);
   CHECK(clone.memory_mib == made.memory_mib);
+}
+
+TEST_CASE("a template's fingerprint does not depend on the taps of the boot that asks") {
+  auto qemu = cold_boot();
+  qemu.binary = qemu.kernel = qemu.initrd = "/bin/sh";  // any file: only its identity counts
+  auto with_tap = fingerprint_of(qemu, "");
+  qemu.net_devices.clear();
+  auto without = fingerprint_of(qemu, "");
+  REQUIRE(with_tap);
+  REQUIRE(without);
+  CHECK(with_tap->machine_digest == without->machine_digest);
+  qemu.memory_mib = 640;
+  CHECK(fingerprint_of(qemu, "")->machine_digest != without->machine_digest);
 }
