@@ -14,24 +14,12 @@ namespace agent_msg = agent_client;
 
 namespace {
 
-// The spec arrives as JSON; the container library wants the typed model,
-// validated like config.json on the host.
-Result<oci::Spec> parse_request_spec(const nlohmann::json& spec) {
-  std::string text;
-  try {
-    text = spec.dump();
-  } catch (const nlohmann::json::exception& e) {
-    return make_error(ErrorKind::invalid_argument, "spec: {}", e.what());
-  }
-  return oci::parse_spec(text);
-}
-
 const nlohmann::json* find_resources(const nlohmann::json& spec) {
-  auto linux_section = spec.find("linux");
-  if (linux_section == spec.end() || !linux_section->is_object()) return nullptr;
-  auto resources = linux_section->find("resources");
-  if (resources == linux_section->end() || !resources->is_object()) return nullptr;
-  return &*resources;
+  if (!spec.is_object() || !spec.contains("linux")) return nullptr;
+  const auto& linux_section = spec.at("linux");
+  if (!linux_section.is_object() || !linux_section.contains("resources")) return nullptr;
+  const auto& resources = linux_section.at("resources");
+  return resources.is_object() ? &resources : nullptr;
 }
 
 }  // namespace
@@ -41,7 +29,9 @@ Server::Reply Server::handle(std::uint32_t /*id*/, const agent_msg::CreateContai
     return Result<nlohmann::json>(
         make_error(ErrorKind::already_exists, "container {} already exists", request.container_id));
   }
-  auto spec = parse_request_spec(request.spec);
+  // The spec arrives parsed with the request; the container library wants
+  // the typed model, validated like config.json on the host.
+  auto spec = oci::spec_from_json(request.spec, "config.json");
   if (!spec) return Result<nlohmann::json>(spec.error());
 
   auto fds = make_stdio(request.stdio, request.terminal, *spec->process);

@@ -56,14 +56,18 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view what) 
 // parse_spec with the name messages start with ("config.json" or its path).
 Result<Spec> parse_named_spec(std::string_view json_text, std::string_view what) {
   auto document = KATA_TRY(parse_json(json_text, what));
+  return spec_from_json(document, what);
+}
+
+}  // namespace
+
+Result<Spec> spec_from_json(const nlohmann::json& document, std::string_view what) {
   std::vector<Problem> problems;
   Spec spec = decode_spec(document, problems);
   if (document.is_object()) check_spec(spec, problems);
   if (!problems.empty()) return Error{ErrorKind::invalid_argument, 0, format_problems(what, problems)};
   return spec;
 }
-
-}  // namespace
 
 std::string format_problems(std::string_view what, const std::vector<Problem>& problems) {
   if (problems.size() == 1) return fmt::format("{}: {}: {}", what, problems[0].path, problems[0].message);

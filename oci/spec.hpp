@@ -308,6 +308,11 @@ std::vector<Problem> validate_process(const nlohmann::json& document);
 /// then one "path: message" per line; a single problem fits on one line).
 Result<Spec> parse_spec(std::string_view json_text);
 
+/// Validates a document already parsed as parse_spec validates its text
+/// (the agent gets the spec inside a request it parsed with its own depth
+/// limit); errors as parse_spec's, starting with `what`.
+Result<Spec> spec_from_json(const nlohmann::json& document, std::string_view what);
+
 /// Reads `<bundle_dir>/config.json` (at most 16 MiB) and parses it. A missing
 /// file is not_found; everything else as parse_spec, with messages naming the
 /// file ("<bundle_dir>/config.json: root.path: must not be empty").

@@ -77,6 +77,18 @@ TEST_CASE("every problem of a document is reported, each once, with its path") {
   CHECK(message.find("linux.namespaces[1].type: unknown namespace type \"foo\"") != std::string::npos);
 }
 
+TEST_CASE("spec_from_json validates a parsed document as parse_spec does its text") {
+  auto document = minimal_spec();
+  auto from_json = kata::oci::spec_from_json(document, "config.json");
+  REQUIRE(from_json.ok());
+  CHECK(kata::oci::to_json(*from_json) == kata::oci::to_json(*kata::oci::parse_spec(document.dump())));
+  document["process"]["cwd"] = "relative";
+  auto refused = kata::oci::spec_from_json(document, "guest spec");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.starts_with("guest spec: process.cwd: must be an absolute path"));
+  CHECK_FALSE(kata::oci::spec_from_json(json::array(), "config.json").ok());
+}
+
 TEST_CASE("a wrong JSON type is a problem at its path, and rules below it stay quiet") {
   auto document = minimal_spec();
   document["process"]["args"] = "sh -c true";
