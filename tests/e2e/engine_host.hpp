@@ -108,6 +108,8 @@ class EngineHost {
   std::string outer_netns() const;
   /// kata's state root under podman (the wrapper's --root).
   const std::string& podman_kata_root() const { return podman_kata_root_; }
+  /// The configuration.toml both engines' kata wrappers name.
+  const std::string& kata_config() const { return config_; }
   /// kata's state root under containerd (ctr's --runc-root plus the namespace).
   const std::string& containerd_kata_root() const { return containerd_kata_root_; }
   /// Where containerd's shim keeps each task's bundle (rootfs mount, log.json).

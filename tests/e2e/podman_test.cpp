@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/fs.hpp"
+#include "common/scope_exit.hpp"
 #include "tests/e2e/engine_host.hpp"
 #include "tests/support/kata_cli.hpp"
 
@@ -81,6 +82,34 @@ std::string run_detached(const std::string& name, const std::string& script) {
   REQUIRE_MESSAGE(contains(logs, "ready"), "logs: " << logs);
   return id;
 }
+
+/// busybox httpd serving `probe` ("from-the-host") on the bridge's host
+/// address (10.88.0.1) of the suite's network namespace, until destroyed.
+class HostWebServer {
+ public:
+  HostWebServer() : port_(std::to_string(20000 + ::getpid() % 20000)) {
+    std::string site = EngineHost::get().fresh_dir("site");
+    REQUIRE(write_file_atomic(site + "/probe", "from-the-host\n", 0644).ok());
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {  // fork-safe from here to exec
+      ::execlp("busybox", "busybox", "httpd", "-f", "-p", port_.c_str(), "-h", site.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~HostWebServer() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  HostWebServer(const HostWebServer&) = delete;
+  HostWebServer& operator=(const HostWebServer&) = delete;
+  /// The container's command that fetches the probe.
+  std::string fetch() const { return "wget -q -O - http://10.88.0.1:" + port_ + "/probe"; }
+
+ private:
+  std::string port_;
+  pid_t pid_ = -1;
+};
 
 }  // namespace
 
@@ -386,22 +415,14 @@ TEST_CASE("podman run --network none gives the container only a loopback interfa
 
 TEST_CASE("podman's default bridge: the container has its address and reaches the host") {
   auto& host = EngineHost::get();
-  // A web server on the host, reachable on the bridge's host address (10.88.0.1).
-  std::string site = host.fresh_dir("site");
-  REQUIRE(write_file_atomic(site + "/probe", "from-the-host\n", 0644).ok());
-  std::string port = std::to_string(20000 + ::getpid() % 20000);
-  pid_t server = ::fork();
-  REQUIRE(server >= 0);
-  if (server == 0) {  // fork-safe from here to exec
-    ::execlp("busybox", "busybox", "httpd", "-f", "-p", port.c_str(), "-h", site.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
   auto links_before = run_program({"ip", "-o", "link"}).out;
   auto cidfile = new_cidfile();
-  auto result = host.podman({"run", "--rm", "--cidfile", cidfile, EngineHost::kImage, "sh", "-c",
-                             "ip -4 -o addr show eth0; wget -q -O - http://10.88.0.1:" + port + "/probe"});
-  ::kill(server, SIGTERM);
-  ::waitpid(server, nullptr, 0);
+  ProgramResult result;
+  {
+    HostWebServer server;
+    result = host.podman({"run", "--rm", "--cidfile", cidfile, EngineHost::kImage, "sh", "-c",
+                          "ip -4 -o addr show eth0; " + server.fetch()});
+  }
   CHECK_MESSAGE(result.status == 0, describe(result));
   CHECK(contains(result.out, "inet 10.88."));
   CHECK(contains(result.out, "from-the-host\n"));
@@ -424,6 +445,61 @@ TEST_CASE("podman's default bridge: the container has its address and reaches th
   for (const auto& name : names(run_program({"ip", "-o", "link"}).out)) {
     if (name != "podman0") CHECK_MESSAGE(before.count(name) == 1, "new host interface " << name);
   }
+}
+
+TEST_CASE("with VM templates, a clone on podman's bridge has the container's MAC and address and reaches the host") {
+  if (test_support::test_guest_kernel_name() != "kata") {
+    MESSAGE("skipped: templates need kata's kernel (virtio-9p)");
+    return;
+  }
+  auto& host = EngineHost::get();
+  // The suite's configuration with templating on, behind a wrapper of its
+  // own (named kata, as podman wants), on the suite's kata root.
+  std::string dir = host.fresh_dir("templating");
+  std::string template_dir = "/run/kata-e2e-template-" + std::to_string(::getpid());
+  auto base = read_file(host.kata_config(), 1 << 20);
+  REQUIRE(base.ok());
+  std::string config = dir + "/configuration.toml";
+  REQUIRE(write_file_atomic(config, *base + "[factory]\nenable_template = true\ntemplate_path = \"" + template_dir +
+                                        "\"\n")
+              .ok());
+  fs::create_directories(dir + "/bin");
+  std::string wrapper = dir + "/bin/kata";
+  REQUIRE(write_file_atomic(wrapper,
+                            "#!/bin/sh\nexec " + shell_quote(KATA_BINARY) + " --root " +
+                                shell_quote(host.podman_kata_root()) + " --config " + shell_quote(config) + " \"$@\"\n",
+                            0755)
+              .ok());
+  auto made = run_program({wrapper, "factory", "init"});
+  REQUIRE_MESSAGE(made.status == 0, describe(made));
+  ScopeExit destroy([&] { (void)run_program({wrapper, "factory", "destroy"}); });
+
+  std::string name = "kata-e2e-clone-net";
+  std::string logs;
+  std::string id;
+  {
+    HostWebServer server;
+    auto started = host.podman({"--runtime", wrapper, "run", "-d", "--name", name, EngineHost::kImage, "sh", "-c",
+                                "cat /sys/class/net/eth0/address; ip -4 -o addr show eth0; " + server.fetch() +
+                                    "; echo ready; sleep 1000"});
+    REQUIRE_MESSAGE(started.status == 0, describe(started));
+    id = trim(started.out);
+    logs = wait_for_log(name, "ready");
+  }
+  ScopeExit removed([&] { (void)host.podman({"--runtime", wrapper, "rm", "--force", "--time", "0", name}); });
+  CHECK_MESSAGE(contains(logs, "ready"), "logs: " << logs);
+  // The clone's first NIC is the template's standby NIC, readdressed.
+  std::string mac = inspect(name, "{{.NetworkSettings.MacAddress}}");
+  CHECK(mac.size() == 17);
+  CHECK_MESSAGE(contains(logs, mac + "\n"), logs);
+  CHECK_MESSAGE(contains(logs, "inet " + inspect(name, "{{.NetworkSettings.IPAddress}}") + "/"), logs);
+  CHECK_MESSAGE(contains(logs, "from-the-host\n"), logs);
+  auto log = read_or_empty(host.podman_kata_root() + "/" + id + "/monitor.log");
+  CHECK_MESSAGE(contains(log, "templating: cloned " + template_dir), log);
+  auto gone = host.podman({"--runtime", wrapper, "rm", "--force", "--time", "0", name});
+  CHECK_MESSAGE(gone.status == 0, describe(gone));
+  auto left = kata_leftovers(host.podman_kata_root(), id);
+  CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
 }
 
 }  // TEST_SUITE
