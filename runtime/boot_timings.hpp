@@ -5,8 +5,8 @@
 // guest kernel booted and the agent answered), network_configured (the
 // guest's interfaces up with their addresses and routes; only with
 // interfaces), container_created (the agent set the container up at its
-// start barrier). A clone of the VM template
-// adds vm_restored (the template's state restored, its NICs plugged) and
+// start barrier). A clone of the VM template adds vm_restored (the
+// template's state restored, NICs after the first plugged) and
 // clone_restored (the agent took fresh entropy, the clock and its share).
 
 #include <string>

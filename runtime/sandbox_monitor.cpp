@@ -158,10 +158,13 @@ class Monitor {
       phase("clone_restored");
     }
     // network: before the container exists, so it starts with its interfaces up
+    // A clone has its first NIC as the template's standby NIC (start_clone),
+    // which the agent finds by that MAC and gives the tap's.
     auto network = params_.network.request;
-    for (auto& interface : network.interfaces) {
-      if (!standby_mac_for_.empty() && interface.mac == standby_mac_for_)
-        interface.device_mac = hypervisor::qemu::standby_nic_mac;
+    if (!clone.template_dir.empty() && !qemu.net_devices.empty()) {
+      for (auto& interface : network.interfaces) {
+        if (interface.mac == qemu.net_devices.front().mac) interface.device_mac = hypervisor::qemu::standby_nic_mac;
+      }
     }
     KATA_TRY(agent_->configure_network(network, rpc_timeout).wrap("configure the guest network"));
     if (!params_.network.request.interfaces.empty()) phase("network_configured");
@@ -501,7 +504,6 @@ class Monitor {
     // the others hot-plug, each in its own port.
     for (unsigned n = 1; n < qemu.net_devices.size(); ++n)
       KATA_TRY(vm_->plug_nic(qemu.net_devices[n], n).wrap("start the clone"));
-    if (!qemu.net_devices.empty()) standby_mac_for_ = qemu.net_devices.front().mac;
     KATA_TRY(vm_->resume().wrap("start the clone"));
     log_line("templating: cloned " + template_dir);
     return ok();
@@ -704,9 +706,6 @@ class Monitor {
 
   const MonitorParams& params_;
   std::vector<BootPhase> timings_;
-  // A clone's first NIC's MAC: the guest has that interface as the
-  // standby NIC (MAC standby_nic_mac) and the agent gives it this one.
-  std::string standby_mac_for_;
   std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
   std::optional<agent_client::AgentClient> agent_;
   std::map<std::string, GuestContainer> containers_;  // the sandbox's own, then members
