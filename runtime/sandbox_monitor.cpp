@@ -154,7 +154,12 @@ class Monitor {
     phase("agent_ready");
     if (!clone.template_dir.empty()) {
       auto request = KATA_TRY(restore_request(qemu.virtiofs_tag));
-      KATA_TRY(agent_->restore_sandbox(request, rpc_timeout).wrap("restore the clone"));
+      if (auto restored = agent_->restore_sandbox(request, rpc_timeout); !restored) {
+        // A clone that stops answering says why only on its console.
+        auto error = std::move(restored).error().wrap("restore the clone");
+        error.message += "\nconsole.log (last lines):\n" + file_tail(qemu.console_log, 30);
+        return error;
+      }
       phase("clone_restored");
     }
     // network: before the container exists, so it starts with its interfaces up
