@@ -105,11 +105,11 @@ std::vector<std::string> build_argv(const QemuConfig& config) {
 
   add("-chardev", fmt::format("file,id=console,path={}", config.console_log));
   add("-serial", "chardev:console");
-  add("-chardev", fmt::format("socket,id=qmp,path={},server=on,wait=off", config.qmp_socket));
+  add("-chardev", fmt::format("socket,id=qmp,fd={},server=on,wait=off", kQmpFd));
   add("-mon", "chardev=qmp,mode=control");
 
   add("-device", fmt::format("{},id=serial0", device(config, "virtio-serial")));
-  add("-chardev", fmt::format("socket,id=agent,path={},server=on,wait=off", config.agent_socket));
+  add("-chardev", fmt::format("socket,id=agent,fd={},server=on,wait=off", kAgentFd));
   add("-device", fmt::format("virtserialport,chardev=agent,name={}", config.agent_port_name));
 
   if (!config.virtiofs_socket.empty()) {

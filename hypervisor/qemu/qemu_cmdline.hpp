@@ -7,9 +7,15 @@
 
 namespace kata::hypervisor::qemu {
 
+/// QEMU receives its QMP socket listening, as fd kQmpFd (QemuVm binds it
+/// at QemuConfig::qmp_socket), so a client connects as soon as QEMU is
+/// spawned and QEMU's greeting, not a poll for the path, says it is up.
+inline constexpr int kQmpFd = 3;
+/// The agent port's socket, listening, likewise (QemuConfig::agent_socket).
+inline constexpr int kAgentFd = 4;
 /// QEMU receives the tap fd of net_devices[n] as fd kFirstNetFd + n (QemuVm
 /// maps host_fd there), so the argv does not depend on kata's fd numbers.
-inline constexpr int kFirstNetFd = 3;
+inline constexpr int kFirstNetFd = 5;
 
 /// The guest kernel command line kata boots with: its own fixed parameters
 /// (console, panic behaviour, boot-time savers) followed by config.kernel_params.

@@ -57,8 +57,8 @@ struct QemuConfig {
   unsigned long tsc_khz = 0;         ///< host TSC frequency; microvm under TCG hangs without it
   unsigned tcg_tb_size_mib = 0;      ///< TCG translation cache size; 0: QEMU's default
   std::string console_log;           ///< file receiving the guest's serial console
-  std::string qmp_socket;            ///< QMP unix socket QEMU listens on
-  std::string agent_socket;          ///< unix socket QEMU listens on for the agent's virtio-serial port
+  std::string qmp_socket;            ///< QMP unix socket QEMU listens on (bound by QemuVm, passed as kQmpFd)
+  std::string agent_socket;          ///< the agent's virtio-serial port's unix socket (likewise, kAgentFd)
   std::string agent_port_name = "agent.channel.0";  ///< virtio-serial port name the agent looks for
   std::string virtiofs_socket;       ///< virtiofsd's vhost-user socket; empty: no shared filesystem
   std::string virtiofs_tag = "kataShared";  ///< mount tag the agent mounts

@@ -61,23 +61,36 @@ Result<void> QemuVm::start() {
   if (!qemu_config_.virtiofs_socket.empty()) KATA_TRY(start_virtiofsd());
   ::unlink(qemu_config_.qmp_socket.c_str());
   ::unlink(qemu_config_.agent_socket.c_str());
-  std::vector<std::pair<int, int>> output;
-  if (output_fd_ >= 0) output = {{output_fd_, 1}, {output_fd_, 2}};
+  // QEMU gets its QMP and agent sockets bound and listening (qemu_cmdline.hpp):
+  // clients connect at once and wait for QEMU to answer.
+  auto qmp_listener = KATA_TRY(listen_unix_socket(qemu_config_.qmp_socket).wrap("qmp socket"));
+  auto agent_listener = KATA_TRY(listen_unix_socket(qemu_config_.agent_socket).wrap("agent socket"));
+  std::vector<std::pair<int, int>> fds = {{qmp_listener.get(), kQmpFd}, {agent_listener.get(), kAgentFd}};
+  if (output_fd_ >= 0) fds.insert(fds.end(), {{output_fd_, 1}, {output_fd_, 2}});
   for (std::size_t n = 0; n < qemu_config_.net_devices.size(); ++n)
-    output.emplace_back(qemu_config_.net_devices[n].host_fd, kFirstNetFd + static_cast<int>(n));
+    fds.emplace_back(qemu_config_.net_devices[n].host_fd, kFirstNetFd + static_cast<int>(n));
   qemu_ = KATA_TRY(ChildProcess::spawn({
                                            .argv = build_argv(qemu_config_),
-                                           .fds = output,
+                                           .fds = fds,
                                            .parent_death_signal = SIGKILL,
                                        })
                        .wrap("start qemu"));
+  // QEMU holds the listeners alone from here: should it die, connections
+  // waiting for it are reset instead of waiting for a timeout.
+  qmp_listener.reset();
+  agent_listener.reset();
   auto qmp = QmpClient::connect(qemu_config_.qmp_socket, qmp_timeout_);
   if (!qmp) {
     // QEMU that exits at once (bad argument, missing kernel) explains itself
-    // on stderr, which the caller sees; say that it died rather than "timeout".
-    if (auto exited = qemu_.try_wait(); exited && exited->has_value()) {
-      return make_error(ErrorKind::system, "start qemu: qemu exited with code {} before answering QMP",
-                        exit_code_from_wait_status(**exited));
+    // on stderr, which the caller sees; say that it died rather than "timeout"
+    // (its listener closes a moment before its exit can be reaped).
+    for (auto deadline = Clock::now() + std::chrono::milliseconds(200);;) {
+      if (auto exited = qemu_.try_wait(); exited && exited->has_value()) {
+        return make_error(ErrorKind::system, "start qemu: qemu exited with code {} before answering QMP",
+                          exit_code_from_wait_status(**exited));
+      }
+      if (Clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return std::move(qmp).error().wrap("start qemu");
   }

@@ -24,8 +24,8 @@ Result<QmpClient> QmpClient::connect(const std::string& socket_path, std::chrono
   for (;;) {
     auto socket = connect_unix_socket(socket_path);
     if (socket) return attach(std::move(socket).value(), timeout);
-    // QEMU creates the socket shortly after it starts; until then the path is
-    // missing (ENOENT) or not yet listening (ECONNREFUSED).
+    // QemuVm binds the socket before QEMU starts; one that QEMU binds itself
+    // is missing (ENOENT) or not yet listening (ECONNREFUSED) for a moment.
     int error = socket.error().errno_value;
     if ((error != ENOENT && error != ECONNREFUSED) || Clock::now() >= deadline) {
       return std::move(socket).error().wrap("qmp");

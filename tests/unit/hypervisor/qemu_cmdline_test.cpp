@@ -159,7 +159,7 @@ TEST_CASE("the standby NIC sits in the first port; a clone's first tap is its ba
   // A clone with a tap: the same device, backed by it, and no second device.
   config.net_devices = {{"net0", "02:42:0a:c8:00:02", 17}};
   argv = build_argv(config);
-  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=3"));
+  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=5"));
   CHECK(has_pair(argv, "-device",
                  "virtio-net-pci,id=standby-nic,mac=02:6b:61:74:61:00,bus=hotplug0,netdev=net0,romfile="));
   CHECK(std::count_if(argv.begin(), argv.end(),
@@ -188,6 +188,14 @@ TEST_CASE("the kernel command line carries tsc_early_khz only for microvm under 
   CHECK(kernel_command_line(config).find("tsc_early_khz") == std::string::npos);
 }
 
+TEST_CASE("QEMU's QMP and agent sockets come as listening fds, not paths") {
+  auto argv = build_argv(sample_config());
+  CHECK(has_pair(argv, "-chardev", "socket,id=qmp,fd=3,server=on,wait=off"));
+  CHECK(has_pair(argv, "-chardev", "socket,id=agent,fd=4,server=on,wait=off"));
+  CHECK(std::none_of(argv.begin(), argv.end(),
+                     [](const std::string& arg) { return arg.find("qmp.sock") != std::string::npos; }));
+}
+
 TEST_CASE("QEMU always runs sandboxed and never reboots") {
   auto argv = build_argv(sample_config());
   CHECK(std::find(argv.begin(), argv.end(), "-no-reboot") != argv.end());
@@ -200,8 +208,8 @@ TEST_CASE("tap net devices match the golden argv, fds numbered from kFirstNetFd"
   config.net_devices = {{"net0", "02:42:0a:c8:00:02", 17}, {"net1", "aa:bb:cc:dd:ee:01", 9}};
   auto argv = build_argv(config);
   check_golden(argv, "q35-tcg-net.argv");
-  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=3"));
-  CHECK(has_pair(argv, "-netdev", "tap,id=net1,fd=4"));
+  CHECK(has_pair(argv, "-netdev", "tap,id=net0,fd=5"));
+  CHECK(has_pair(argv, "-netdev", "tap,id=net1,fd=6"));
   CHECK(has_pair(argv, "-device", "virtio-net-pci,netdev=net1,mac=aa:bb:cc:dd:ee:01,romfile="));
 
   config.machine = Machine::microvm;
