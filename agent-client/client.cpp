@@ -78,16 +78,14 @@ AgentClient::Deadline AgentClient::deadline_after(Timeout timeout) {
   return Clock::now() + *timeout;
 }
 
-Result<AgentClient> AgentClient::connect(const std::string& socket_path, std::chrono::milliseconds timeout) {
+Result<UniqueFd> AgentClient::dial(const std::string& socket_path, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (true) {
     auto fd = connect_unix_socket(socket_path);
-    if (fd) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      return handshake(std::move(*fd), std::max(left, 0ms)).wrap("agent " + socket_path);
-    }
-    // QEMU creates the socket a moment after it starts; until then the path
-    // is missing or refuses. Anything else will not get better by waiting.
+    if (fd) return fd;
+    // QemuVm binds the socket before QEMU starts; a socket that QEMU binds
+    // itself is missing or refuses for a moment. Anything else will not get
+    // better by waiting.
     int error = fd.error().errno_value;
     if (error != ENOENT && error != ECONNREFUSED) return std::move(fd).error().wrap("agent");
     if (Clock::now() >= deadline) {
@@ -96,6 +94,13 @@ Result<AgentClient> AgentClient::connect(const std::string& socket_path, std::ch
     }
     std::this_thread::sleep_for(20ms);
   }
+}
+
+Result<AgentClient> AgentClient::connect(const std::string& socket_path, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto fd = KATA_TRY(dial(socket_path, timeout));
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return handshake(std::move(fd), std::max(left, 0ms)).wrap("agent " + socket_path);
 }
 
 Result<AgentClient> AgentClient::handshake(UniqueFd fd, std::chrono::milliseconds timeout) {
@@ -387,11 +392,6 @@ Result<ContainerStats> AgentClient::stats_container(const std::string& id, Timeo
 
 Result<void> AgentClient::remove_container(const std::string& id, Timeout timeout) {
   KATA_TRY(call(RemoveContainer{id}, timeout));
-  return ok();
-}
-
-Result<void> AgentClient::restore_sandbox(const RestoreSandbox& request, Timeout timeout) {
-  KATA_TRY(call(request, timeout));
   return ok();
 }
 

@@ -60,6 +60,11 @@ class AgentClient {
   /// (QEMU accepts before the guest has booted); all within `timeout`.
   static Result<AgentClient> connect(const std::string& socket_path, std::chrono::milliseconds timeout);
 
+  /// Connects to that socket without a handshake, retrying as connect()
+  /// does. A clone's host connects before QEMU loads the template's state
+  /// (sandbox_monitor.cpp), so the guest sees its port stay connected.
+  static Result<UniqueFd> dial(const std::string& socket_path, std::chrono::milliseconds timeout);
+
   /// Performs the handshake on an already connected stream socket (made
   /// non-blocking and owned from now on). Used by connect() and by tests.
   static Result<AgentClient> handshake(UniqueFd fd, std::chrono::milliseconds timeout);
@@ -109,9 +114,6 @@ class AgentClient {
   /// Configures the guest's interfaces (by MAC), addresses and routes and
   /// brings lo up; before the first container is created.
   Result<void> configure_network(const ConfigureNetwork& request, Timeout timeout);
-  /// Makes a VM restored from a template its own: fresh entropy, the
-  /// host's clock, its share mounted (RestoreSandbox).
-  Result<void> restore_sandbox(const RestoreSandbox& request, Timeout timeout);
 
   /// Sends a request without waiting (pipelining); take its answer with
   /// await_response(). Fails if the connection is broken.

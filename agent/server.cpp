@@ -171,6 +171,10 @@ Result<void> Server::read_port() {
       if (!*frame) break;
       handle_frame(**frame);
       if (connection_.state() == ConnectionState::broken) break;
+      // Each answer leaves as it is ready, not after the requests read with
+      // it (the host pipelines a sandbox's first requests and times each).
+      // A host gone is noticed by run_once's flush.
+      if (connection_.queued() > 0) (void)connection_.flush();
     }
     if (connection_.state() == ConnectionState::broken) {
       // Framing is lost; keep the processes, forget this connection's ids.

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <thread>
 #include <vector>
 
 #include <fmt/ranges.h>
@@ -112,26 +111,25 @@ Result<TemplateRecord> init_template(const Configuration& config) {
     error.message += "\nqemu.log (last lines):\n" + file_tail(qemu_log, 20);
     return error;
   }
-  {
-    // The hello says the agent is up and serving; the connection closes
-    // before the save, so every clone's agent waits for its own host.
-    auto agent = agent_client::AgentClient::connect(plan.qemu.agent_socket,
-                                                    std::chrono::seconds(config.agent.dial_timeout));
-    if (!agent) {
-      auto error = std::move(agent).error().wrap("kata factory init: connect to the template's agent");
-      error.message += "\nconsole.log (last lines):\n" + file_tail(plan.qemu.console_log, 20);
-      return error;
-    }
-  }
-  // Saved before the agent has read the close, a template gives every
-  // clone that stale close after the clone's own hello, and the clone drops
-  // its host (seen in 3 of 44 factory_test runs). The agent logs the close
-  // on the console; the save waits for that line (at most 10 s).
-  for (auto deadline = std::chrono::steady_clock::now() + 10s;
-       file_tail(plan.qemu.console_log, 5).find("host disconnected") == std::string::npos;) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return make_error(ErrorKind::timeout, "kata factory init: the template's agent did not see its host go");
-    std::this_thread::sleep_for(5ms);
+  // The hello says the agent is up and serving. The connection stays open
+  // through the save: the template's port is saved host-connected, and a
+  // clone's host connects before QEMU loads that state (the monitor's
+  // start_clone), so no clone's guest sees its port close and open again;
+  // its agent takes the clone host's hello as a new session. (Closed before
+  // the save, clones could get the template's close after their own hello
+  // and drop their host: 3 of 44 factory_test runs.) A request answered
+  // before the save makes sure the agent has read all we sent, since a
+  // frame half read would begin every clone's stream; the one sent brings
+  // the guest's loopback up, which every sandbox needs, so no clone spends
+  // its start on it.
+  auto agent = agent_client::AgentClient::connect(plan.qemu.agent_socket,
+                                                  std::chrono::seconds(config.agent.dial_timeout));
+  Result<void> serving = agent ? agent->configure_network({}, std::chrono::seconds(config.agent.dial_timeout))
+                               : Result<void>(std::move(agent).error());
+  if (!serving) {
+    auto error = std::move(serving).error().wrap("kata factory init: the template's agent");
+    error.message += "\nconsole.log (last lines):\n" + file_tail(plan.qemu.console_log, 20);
+    return error;
   }
   std::string state = dir + "/" + template_state_name;
   KATA_TRY(vm.save_state(state, migration_timeout).wrap("kata factory init"));

@@ -136,15 +136,17 @@ class Monitor {
       clone = clone_source(config, qemu);
       if (!clone.why_not.empty()) log_line("templating: booting cold: " + clone.why_not);
     }
+    auto dial_timeout = std::chrono::seconds(config.agent.dial_timeout);
+    AgentClientResult agent = make_error(ErrorKind::internal, "no agent connection");
     if (clone.template_dir.empty()) {
       vm_ = std::make_unique<hypervisor::qemu::QemuVm>(qemu, virtiofsd, 10s);
       KATA_TRY(vm_->start().wrap("start the VM"));
       phase("vm_spawned");
+      agent = agent_client::AgentClient::connect(qemu.agent_socket, dial_timeout);
     } else {
-      KATA_TRY(start_clone(qemu, virtiofsd, clone.template_dir, phase));
+      auto socket = KATA_TRY(start_clone(qemu, virtiofsd, clone.template_dir, phase));
+      agent = agent_client::AgentClient::handshake(std::move(socket), dial_timeout).wrap("agent " + qemu.agent_socket);
     }
-    auto agent = AgentClientResult(agent_client::AgentClient::connect(
-        qemu.agent_socket, std::chrono::seconds(config.agent.dial_timeout)));
     if (!agent) {
       auto error = std::move(agent).error().wrap("connect to the agent");
       error.message += "\nconsole.log (last lines):\n" + file_tail(qemu.console_log, 30);
@@ -152,15 +154,16 @@ class Monitor {
     }
     agent_.emplace(std::move(*agent));
     phase("agent_ready");
+    // The requests up to the container's create go out at once and the
+    // agent serves them in order: the create's spec (tens of KiB with its
+    // seccomp program) crosses into the guest while the guest mounts the
+    // share and configures the network, and no round trip separates them.
+    // Answers are taken in order and the first failure is reported; the VM
+    // is stopped then, with whatever the later requests made in it.
+    std::optional<agent_client::AgentClient::RequestId> restore_id;
     if (!clone.template_dir.empty()) {
-      auto request = KATA_TRY(restore_request(qemu.virtiofs_tag));
-      if (auto restored = agent_->restore_sandbox(request, rpc_timeout); !restored) {
-        // A clone that stops answering says why only on its console.
-        auto error = std::move(restored).error().wrap("restore the clone");
-        error.message += "\nconsole.log (last lines):\n" + file_tail(qemu.console_log, 30);
-        return error;
-      }
-      phase("clone_restored");
+      auto restore = KATA_TRY(restore_request(qemu.virtiofs_tag));
+      restore_id = KATA_TRY(agent_->submit(restore).wrap("restore the clone"));
     }
     // network: before the container exists, so it starts with its interfaces up
     // A clone has its first NIC as the template's standby NIC (start_clone),
@@ -171,13 +174,26 @@ class Monitor {
         if (interface.mac == qemu.net_devices.front().mac) interface.device_mac = hypervisor::qemu::standby_nic_mac;
       }
     }
-    KATA_TRY(agent_->configure_network(network, rpc_timeout).wrap("configure the guest network"));
-    if (!params_.network.request.interfaces.empty()) phase("network_configured");
+    auto network_id = KATA_TRY(agent_->submit(network).wrap("configure the guest network"));
     auto& sandbox = sandbox_container();
     sandbox.streams = KATA_TRY(agent_->allocate_stdio(with_stdin, params_.terminal));
-    sandbox.guest_pid = KATA_TRY(
-        agent_->create_container(params_.id, params_.guest_spec, sandbox.streams, params_.terminal, rpc_timeout)
-            .wrap("create the container in the VM"));
+    auto create_id = KATA_TRY(agent_->submit(agent_client::CreateContainer{params_.id, params_.guest_spec,
+                                                                           sandbox.streams, params_.terminal})
+                                  .wrap("create the container in the VM"));
+    if (restore_id) {
+      if (auto restored = agent_->await_response(*restore_id, rpc_timeout); !restored) {
+        // A clone that stops answering says why only on its console.
+        auto error = std::move(restored).error().wrap("restore the clone");
+        error.message += "\nconsole.log (last lines):\n" + file_tail(qemu.console_log, 30);
+        return error;
+      }
+      phase("clone_restored");
+    }
+    KATA_TRY(agent_->await_response(network_id, rpc_timeout).wrap("configure the guest network"));
+    if (!params_.network.request.interfaces.empty()) phase("network_configured");
+    auto created = KATA_TRY(agent_->await_response(create_id, rpc_timeout).wrap("create the container in the VM"));
+    sandbox.guest_pid =
+        KATA_TRY(agent_client::ProcessStarted::from_json(created).wrap("create the container in the VM")).pid;
     phase("container_created");
     sandbox.listener = KATA_TRY(listen_unix_socket(dir + "/" + monitor_socket_name).wrap("monitor socket"));
     KATA_TRY(set_nonblocking(sandbox.listener.get()).wrap("monitor socket"));
@@ -492,10 +508,14 @@ class Monitor {
   // A clone of the template (factory_template.hpp): QEMU starts paused, its
   // memory mapped from the template's file, restores the template's device
   // state, gets this sandbox's taps plugged in and runs on from where the
-  // template's agent waited for a host.
+  // template's agent waited for its host's next frame. Returns the agent's
+  // socket, connected before the state loads: the template was saved with
+  // its host connected (factory.cpp), so the guest's port stays connected
+  // throughout and no stale close or open reaches the clone's agent.
   template <typename Phase>
-  Result<void> start_clone(const hypervisor::qemu::QemuConfig& qemu, const hypervisor::qemu::VirtiofsdConfig& virtiofsd,
-                           const std::string& template_dir, Phase& phase) {
+  Result<UniqueFd> start_clone(const hypervisor::qemu::QemuConfig& qemu,
+                               const hypervisor::qemu::VirtiofsdConfig& virtiofsd, const std::string& template_dir,
+                               Phase& phase) {
     if (qemu.net_devices.size() > template_nic_ports)
       return make_error(ErrorKind::unsupported, "a clone takes at most {} network interfaces, this sandbox has {}",
                         template_nic_ports, qemu.net_devices.size());
@@ -503,6 +523,7 @@ class Monitor {
                                                      virtiofsd, 10s);
     KATA_TRY(vm_->start().wrap("start the clone"));
     phase("vm_spawned");
+    auto agent_socket = KATA_TRY(agent_client::AgentClient::dial(qemu.agent_socket, 10s).wrap("start the clone"));
     KATA_TRY(vm_->restore_state(template_dir + "/" + template_state_name, 60s).wrap("start the clone"));
     phase("vm_restored");
     // The first NIC is the standby NIC, backed by its tap from the start;
@@ -511,7 +532,7 @@ class Monitor {
       KATA_TRY(vm_->plug_nic(qemu.net_devices[n], n).wrap("start the clone"));
     KATA_TRY(vm_->resume().wrap("start the clone"));
     log_line("templating: cloned " + template_dir);
-    return ok();
+    return agent_socket;
   }
 
   // What makes a clone its own: fresh entropy from the host, its clock.
