@@ -59,7 +59,8 @@ bool is_bind_mount(const oci::Mount& mount) {
                      [](const std::string& option) { return option == "bind" || option == "rbind"; });
 }
 
-Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir) {
+Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir,
+                                      const seccomp::GuestAbis& abis) {
   if (!spec.root) return make_error(ErrorKind::invalid_argument, "config.json: root: missing");
   oci::Spec guest = spec;
   GuestBundle bundle;
@@ -103,7 +104,7 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
   // emulation; it gets the program compiled here (seccomp/precompiled.hpp).
   if (guest.linux_config && guest.linux_config->seccomp) {
     guest.linux_config->seccomp =
-        KATA_TRY(seccomp::precompile(*guest.linux_config->seccomp).wrap("config.json: linux.seccomp"));
+        KATA_TRY(seccomp::precompile(*guest.linux_config->seccomp, abis).wrap("config.json: linux.seccomp"));
   }
   bundle.spec = oci::to_json(guest);
   return bundle;

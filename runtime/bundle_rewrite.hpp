@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "oci/spec.hpp"
+#include "seccomp/compile.hpp"
 
 namespace kata::runtime {
 
@@ -70,8 +71,10 @@ bool is_bind_mount(const oci::Mount& mount);
 /// interfaces); one without a path stays (a new, empty one). Other
 /// namespace paths (host namespaces) are dropped: the guest spec keeps the
 /// entry without its path, a new namespace of that type in the VM.
-/// linux.seccomp becomes its compiled program (seccomp::precompile); a
-/// profile that does not compile is an error naming linux.seccomp.
-Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir);
+/// linux.seccomp becomes its compiled program (seccomp::precompile) for
+/// the ABIs the guest kernel serves (`abis`); a profile that does not
+/// compile is an error naming linux.seccomp.
+Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir,
+                                      const seccomp::GuestAbis& abis = {});
 
 }  // namespace kata::runtime

@@ -9,6 +9,7 @@
 #include "oci/spec.hpp"
 #include "common/fs.hpp"
 #include "runtime/bundle_rewrite.hpp"
+#include "runtime/check/guest_kernel.hpp"
 #include "runtime/exec_process.hpp"
 #include "runtime/terminal.hpp"
 #include "runtime/container_id.hpp"
@@ -85,7 +86,12 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   bool terminal = spec.process && spec.process->terminal.value_or(false);
   // VM sizing (vm_config.hpp): annotations and the spec's resources.
   auto vm_config = KATA_TRY(configuration_sized_for(params.config, spec));
-  auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle));
+  // The seccomp program covers the syscall ABIs the guest kernel serves;
+  // a kernel without its .config beside it is assumed to serve them all.
+  seccomp::GuestAbis abis;
+  if (auto kernel_config = read_file(guest_kernel_config_path(params.config.hypervisor.kernel), 16 << 20))
+    abis = guest_abis_of(*kernel_config);
+  auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle, abis));
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
   if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);

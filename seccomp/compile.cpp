@@ -127,7 +127,7 @@ Result<unsigned int> filter_flags(const oci::Seccomp& seccomp) {
   return flags;
 }
 
-Result<Program> compile(const oci::Seccomp& seccomp) {
+Result<Program> compile(const oci::Seccomp& seccomp, const GuestAbis& abis) {
   Program result;
   auto default_action = KATA_TRY(action_of(seccomp.default_action, seccomp.default_errno_ret));
   result.flags = KATA_TRY(filter_flags(seccomp));
@@ -137,9 +137,19 @@ Result<Program> compile(const oci::Seccomp& seccomp) {
   // no_new_privs is the caller's business (process.noNewPrivileges).
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
   if (seccomp.architectures) {
+    bool left_out = false;
     for (const auto& name : *seccomp.architectures) {
-      int rc = seccomp_arch_add(ctx, KATA_TRY(arch_of(name)));
+      auto arch = KATA_TRY(arch_of(name));
+      if ((arch == SCMP_ARCH_X86 && !abis.ia32) || (arch == SCMP_ARCH_X32 && !abis.x32)) {
+        left_out = true;
+        continue;
+      }
+      int rc = seccomp_arch_add(ctx, arch);
       if (rc != 0 && rc != -EEXIST) return sys_error(-rc, "seccomp architecture {}", name);
+    }
+    if (left_out) {
+      if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS)); rc != 0)
+        return sys_error(-rc, "seccomp: action for architectures the guest lacks");
     }
   }
   std::vector<std::string> named;

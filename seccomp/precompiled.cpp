@@ -49,8 +49,8 @@ std::string program_text(const std::vector<sock_filter>& program) {
   return text;
 }
 
-Result<oci::Seccomp> precompile(const oci::Seccomp& seccomp) {
-  auto compiled = KATA_TRY(compile(seccomp));
+Result<oci::Seccomp> precompile(const oci::Seccomp& seccomp, const GuestAbis& abis) {
+  auto compiled = KATA_TRY(compile(seccomp, abis));
   oci::Seccomp guest = seccomp;
   guest.architectures.reset();
   guest.syscalls.reset();

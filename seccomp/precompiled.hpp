@@ -24,8 +24,8 @@ inline constexpr const char* precompiled_key = "kata.bpf";
 /// `seccomp` compiled (compile()) and rewritten for the guest spec: the
 /// program under precompiled_key, defaultAction, flags and the listener
 /// fields kept, architectures and syscalls dropped. Compile errors are the
-/// profile's.
-Result<oci::Seccomp> precompile(const oci::Seccomp& seccomp);
+/// profile's. `abis`: what the guest kernel serves (compile()).
+Result<oci::Seccomp> precompile(const oci::Seccomp& seccomp, const GuestAbis& abis = {});
 
 /// What a container's process loads for linux.seccomp: the host's program
 /// when the spec carries one, else `seccomp` compiled here. A program that

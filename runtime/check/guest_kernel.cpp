@@ -100,6 +100,19 @@ GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view 
   return facts;
 }
 
+seccomp::GuestAbis guest_abis_of(std::string_view config) {
+  auto set = [&](std::string_view option) {
+    std::string line = std::string(option) + "=y";
+    for (std::size_t at = config.find(line); at != std::string_view::npos; at = config.find(line, at + 1)) {
+      bool line_start = at == 0 || config[at - 1] == '\n';
+      bool line_end = at + line.size() == config.size() || config[at + line.size()] == '\n';
+      if (line_start && line_end) return true;
+    }
+    return false;
+  };
+  return {set("CONFIG_IA32_EMULATION"), set("CONFIG_X86_X32_ABI")};
+}
+
 std::string guest_kernel_config_path(const std::string& kernel) { return kernel + ".config"; }
 
 }  // namespace kata::runtime

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "seccomp/compile.hpp"
+
 namespace kata::runtime {
 
 /// The verdict on one guest kernel's configuration.
@@ -30,6 +32,10 @@ struct GuestKernelFacts {
 /// a bzImage does not.
 GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view machine_type, std::string_view initrd,
                                       std::string_view image);
+
+/// The compat syscall ABIs a kernel with this .config serves (what a
+/// container's seccomp program must cover, seccomp::GuestAbis).
+seccomp::GuestAbis guest_abis_of(std::string_view config);
 
 /// The path `kata check` reads a kernel's .config from: `kernel` + ".config".
 std::string guest_kernel_config_path(const std::string& kernel);

@@ -92,3 +92,19 @@ TEST_CASE("the sidecar .config sits beside the kernel") {
   CHECK(guest_kernel_config_path("/usr/share/kata-containers/vmlinuz") ==
         "/usr/share/kata-containers/vmlinuz.config");
 }
+
+TEST_CASE("the compat syscall ABIs a kernel serves are read from its .config") {
+  // kata's kernel: neither (its fragment leaves both out).
+  auto kata = guest_abis_of(built_in_config() + "# CONFIG_IA32_EMULATION is not set\n# CONFIG_X86_X32_ABI is not set\n");
+  CHECK_FALSE(kata.ia32);
+  CHECK_FALSE(kata.x32);
+  // Debian's cloud kernel: i386, not x32.
+  auto debian = guest_abis_of(built_in_config() + "CONFIG_IA32_EMULATION=y\n# CONFIG_X86_X32_ABI is not set\n");
+  CHECK(debian.ia32);
+  CHECK_FALSE(debian.x32);
+  auto both = guest_abis_of("CONFIG_X86_X32_ABI=y\nCONFIG_IA32_EMULATION=y");
+  CHECK(both.ia32);
+  CHECK(both.x32);
+  // Whole lines only: a longer option's name does not count.
+  CHECK_FALSE(guest_abis_of("CONFIG_IA32_EMULATION_X=y\nXCONFIG_X86_X32_ABI=y\n").ia32);
+}

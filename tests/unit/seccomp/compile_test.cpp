@@ -53,7 +53,61 @@ int errno_under(const oci::Seccomp& seccomp, long nr) {
   return WEXITSTATUS(status);
 }
 
+// Forks a child with no_new_privs that loads `seccomp` compiled for `abis`
+// and returns what `call` returned: its result, or minus the errno.
+long result_under(const oci::Seccomp& seccomp, const GuestAbis& abis, long (*call)()) {
+  auto program = compile(seccomp, abis);
+  REQUIRE_MESSAGE(program.ok(), (program.ok() ? "" : program.error().message));
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !load(*program)) ::_exit(255);
+    long rc = call();
+    ::_exit(::write(pipe_fds[1], &rc, sizeof rc) == sizeof rc ? 0 : 255);
+  }
+  ::close(pipe_fds[1]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK_MESSAGE(WIFEXITED(status), "the child was killed by signal " << WTERMSIG(status));
+  long rc = 0;
+  CHECK(::read(pipe_fds[0], &rc, sizeof rc) == sizeof rc);
+  ::close(pipe_fds[0]);
+  return rc;
+}
+
+// getpid through the i386 ABI (int 0x80, its number 20) and the x32 ABI.
+long i386_getpid() {
+  long rc = 20;
+  asm volatile("int $0x80" : "+a"(rc) : : "memory");
+  return rc;
+}
+long x32_getpid() {
+  long rc = ::syscall(SYS_getpid | 0x40000000L);
+  return rc < 0 ? -errno : rc;
+}
+
 }  // namespace
+
+TEST_CASE("seccomp: an ABI the guest kernel lacks is left out of the program and its syscalls get ENOSYS") {
+  auto profile = allow_list("SCMP_ACT_ERRNO", kProbeSyscalls);
+  profile.architectures = std::vector<std::string>{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  auto all = compile(profile);
+  auto native = compile(profile, GuestAbis{false, false});
+  REQUIRE(all.ok());
+  REQUIRE(native.ok());
+  CHECK(native->program.size() < all->program.size());
+
+  // This host's kernel serves i386 (Debian's has IA32_EMULATION): the full
+  // program lets its getpid through; left out, it is ENOSYS, not a kill.
+  CHECK(result_under(profile, GuestAbis{}, i386_getpid) > 0);
+  CHECK(result_under(profile, GuestAbis{false, true}, i386_getpid) == -ENOSYS);
+  // x32 numbers: ENOSYS whether the kernel or the filter says it.
+  CHECK(result_under(profile, GuestAbis{true, false}, x32_getpid) == -ENOSYS);
+  // The native ABI is untouched.
+  CHECK(result_under(profile, GuestAbis{false, false}, [] { return static_cast<long>(::syscall(SYS_getpid)); }) > 0);
+}
 
 TEST_CASE("seccomp: only refusing default actions get ENOSYS for newer syscalls") {
   CHECK(refuses_unknown_syscalls(SCMP_ACT_ERRNO(EPERM)));

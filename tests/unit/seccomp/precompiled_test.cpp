@@ -63,6 +63,17 @@ TEST_CASE("precompiled: the guest spec carries the host's program, which the age
   CHECK(loaded->flags != 0);
 }
 
+TEST_CASE("precompiled: for a guest kernel without compat ABIs, podman's program covers x86_64 alone") {
+  auto profile = podman_profile();
+  auto all = precompile(profile);
+  auto native = precompile(profile, GuestAbis{false, false});
+  REQUIRE(all.ok());
+  REQUIRE(native.ok());
+  auto text_size = [](const oci::Seccomp& guest) { return guest.extra.at(precompiled_key).get<std::string>().size(); };
+  // One architecture's rules of three.
+  CHECK(text_size(*native) * 2 < text_size(*all));
+}
+
 TEST_CASE("precompiled: a spec without a program is compiled where it is loaded") {
   auto profile = podman_profile();
   auto loaded = program_for(profile);
