@@ -6,7 +6,9 @@
 // disconnect and reconnect. A virtio-serial port polls POLLHUP while no host
 // is attached; the server calls reset() then and, when the host is back,
 // begin() sends a fresh hello. A hello arriving on an established connection
-// also starts a new one (the host reconnected faster than we noticed).
+// also starts a new one: the host reconnected faster than we noticed, or this
+// is a clone of a VM template, saved with the template's host connected, and
+// the clone's host, connected before the state loaded, says hello.
 
 #include <cstdint>
 #include <optional>
