@@ -136,17 +136,18 @@ class Monitor {
       clone = clone_source(config, qemu);
       if (!clone.why_not.empty()) log_line("templating: booting cold: " + clone.why_not);
     }
-    auto dial_timeout = std::chrono::seconds(config.agent.dial_timeout);
-    AgentClientResult agent = make_error(ErrorKind::internal, "no agent connection");
+    UniqueFd clone_agent_socket;  // a clone's, connected before its state loaded
     if (clone.template_dir.empty()) {
       vm_ = std::make_unique<hypervisor::qemu::QemuVm>(qemu, virtiofsd, 10s);
       KATA_TRY(vm_->start().wrap("start the VM"));
       phase("vm_spawned");
-      agent = agent_client::AgentClient::connect(qemu.agent_socket, dial_timeout);
     } else {
-      auto socket = KATA_TRY(start_clone(qemu, virtiofsd, clone.template_dir, phase));
-      agent = agent_client::AgentClient::handshake(std::move(socket), dial_timeout).wrap("agent " + qemu.agent_socket);
+      clone_agent_socket = KATA_TRY(start_clone(qemu, virtiofsd, clone.template_dir, phase));
     }
+    auto dial_timeout = std::chrono::seconds(config.agent.dial_timeout);
+    auto agent = clone_agent_socket ? agent_client::AgentClient::handshake(std::move(clone_agent_socket), dial_timeout)
+                                          .wrap("agent " + qemu.agent_socket)
+                                    : agent_client::AgentClient::connect(qemu.agent_socket, dial_timeout);
     if (!agent) {
       auto error = std::move(agent).error().wrap("connect to the agent");
       error.message += "\nconsole.log (last lines):\n" + file_tail(qemu.console_log, 30);
@@ -326,7 +327,6 @@ class Monitor {
   }
 
  private:
-  using AgentClientResult = Result<agent_client::AgentClient>;
   using RelayId = agent_client::AgentClient::RelayId;
 
   // One container in the VM: the sandbox's own, or a pod member's.

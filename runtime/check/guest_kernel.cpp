@@ -101,16 +101,12 @@ GuestKernelFacts inspect_guest_kernel(std::string_view config, std::string_view 
 }
 
 seccomp::GuestAbis guest_abis_of(std::string_view config) {
-  auto set = [&](std::string_view option) {
-    std::string line = std::string(option) + "=y";
-    for (std::size_t at = config.find(line); at != std::string_view::npos; at = config.find(line, at + 1)) {
-      bool line_start = at == 0 || config[at - 1] == '\n';
-      bool line_end = at + line.size() == config.size() || config[at + line.size()] == '\n';
-      if (line_start && line_end) return true;
-    }
-    return false;
+  auto values = parse_config(config);
+  auto built_in = [&](std::string_view option) {
+    auto it = values.find(option);
+    return it != values.end() && it->second == "y";
   };
-  return {set("CONFIG_IA32_EMULATION"), set("CONFIG_X86_X32_ABI")};
+  return {built_in("CONFIG_IA32_EMULATION"), built_in("CONFIG_X86_X32_ABI")};
 }
 
 std::string guest_kernel_config_path(const std::string& kernel) { return kernel + ".config"; }
