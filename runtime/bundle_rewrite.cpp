@@ -60,7 +60,7 @@ bool is_bind_mount(const oci::Mount& mount) {
 }
 
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir,
-                                      const seccomp::GuestAbis& abis) {
+                                      const std::string& host_hostname, const seccomp::GuestAbis& abis) {
   if (!spec.root) return make_error(ErrorKind::invalid_argument, "config.json: root: missing");
   oci::Spec guest = spec;
   GuestBundle bundle;
@@ -98,6 +98,20 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
       } else {
         ns.path.reset();
       }
+    }
+  }
+  // No uts entry asks for the host's UTS namespace. In the VM that is the
+  // guest kernel's, whose name is "(none)"; the host's own stays the host's.
+  // The container gets a namespace of its own with the host's name instead:
+  // what it would see under runc, and nothing on the host changes.
+  if (guest.linux_config && guest.linux_config->namespaces && !guest.hostname) {
+    auto& namespaces = *guest.linux_config->namespaces;
+    bool has_uts = std::any_of(namespaces.begin(), namespaces.end(), [](const oci::Namespace& ns) { return ns.type == "uts"; });
+    if (!has_uts) {
+      oci::Namespace uts;
+      uts.type = "uts";
+      namespaces.push_back(uts);
+      guest.hostname = host_hostname;
     }
   }
   // The agent would compile the profile again, several times slower under

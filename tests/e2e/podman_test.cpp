@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -181,19 +182,23 @@ TEST_CASE("podman run options reach the container, stdin too, and its exit statu
   CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
 }
 
-TEST_CASE("podman run --read-only and --cap-drop/--cap-add") {
+TEST_CASE("podman run --read-only, --cap-drop/--cap-add and --uts host") {
   auto& host = EngineHost::get();
   std::string script =
       "grep CapEff /proc/self/status;"
       " if touch /rootfile 2>/dev/null; then echo root-writable; else echo root-readonly; fi;"
-      " touch /tmp/x && echo tmp-writable";
+      " touch /tmp/x && echo tmp-writable; echo hostname=$(hostname)";
   auto result = host.podman({"run", "--rm", "--read-only", "--cap-drop", "ALL", "--cap-add", "CHOWN", "--cap-add",
-                             "NET_BIND_SERVICE", EngineHost::kImage, "sh", "-c", script});
+                             "NET_BIND_SERVICE", "--uts", "host", EngineHost::kImage, "sh", "-c", script});
   CHECK_MESSAGE(result.status == 0, describe(result));
   // CAP_CHOWN is bit 0, CAP_NET_BIND_SERVICE bit 10.
   CHECK(contains(result.out, "CapEff:\t0000000000000401\n"));
   CHECK(contains(result.out, "root-readonly\n"));
   CHECK(contains(result.out, "tmp-writable\n"));  // podman mounts a tmpfs on /tmp with --read-only
+  // The host's name, as under runc, not the guest kernel's "(none)".
+  utsname names{};
+  REQUIRE(::uname(&names) == 0);
+  CHECK_MESSAGE(contains(result.out, std::string("hostname=") + names.nodename + "\n"), describe(result));
 }
 
 TEST_CASE("a command missing from the image exits 127 with podman's message, leaving nothing") {
@@ -240,6 +245,18 @@ TEST_CASE("podman run -d, logs, ps, inspect, kill with a signal, stop with SIGTE
   CHECK_MESSAGE(contains(seen, "state directory"), seen);
   CHECK_MESSAGE(contains(seen, "qemu-system"), seen);
   CHECK_MESSAGE(contains(seen, "mount "), seen);
+
+  // Its PID or IPC namespace named by a container outside a pod: that one
+  // would run in a VM of its own, so kata refuses it, leaving nothing.
+  for (std::string option : {"--pid", "--ipc"}) {
+    auto joiner_cid = new_cidfile();
+    auto joined = host.podman({"run", "--rm", "--cidfile", joiner_cid, option, "container:" + name,
+                               EngineHost::kImage, "true"});
+    CHECK_MESSAGE(joined.status != 0, describe(joined));
+    CHECK_MESSAGE(contains(joined.err, "namespace is kata container " + id + "'s"), describe(joined));
+    auto joiner_left = kata_leftovers(host.podman_kata_root(), read_cid(joiner_cid));
+    CHECK_MESSAGE(joiner_left.empty(), "left behind: " << (joiner_left.empty() ? "" : joiner_left.front()));
+  }
 
   auto signalled = host.podman({"kill", "--signal", "USR1", name});
   CHECK_MESSAGE(signalled.status == 0, describe(signalled));

@@ -26,7 +26,7 @@ TEST_CASE("the view binds each bind mount's share entry at its destination, with
   CHECK(plan.binds[1] == ViewBind{"/run/kata/c1/share/c1/mounts/3", "/data", false, true});
 
   // The same share entries the guest spec names (mounts/<n> under the share).
-  auto guest = rewrite_for_guest(*spec, "c1", "/bundle");
+  auto guest = rewrite_for_guest(*spec, "c1", "/bundle", "host");
   REQUIRE(guest.ok());
   for (const auto& mount : guest->mounts) {
     if (mount.target == "c1/rootfs") continue;

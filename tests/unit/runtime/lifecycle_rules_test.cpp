@@ -123,7 +123,7 @@ TEST_CASE("guest rewrite: root and bind sources move to the share layout, hooks 
     {"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","ro"]},
     {"destination":"/etc/hosts","source":"hosts","options":["bind"]}])";
   auto spec = spec_from(spec_text(R"([{"type":"network"}])", mounts));
-  auto guest = rewrite_for_guest(spec, "web", "/b");
+  auto guest = rewrite_for_guest(spec, "web", "/b", "host");
   REQUIRE(guest.ok());
   CHECK(guest->spec["root"]["path"] == "/run/kata-containers/shared/web/rootfs");
   CHECK(guest->spec["mounts"][0]["source"] == "proc");
@@ -141,18 +141,18 @@ TEST_CASE("guest rewrite: root and bind sources move to the share layout, hooks 
 
 TEST_CASE("guest rewrite: a network namespace path is carried into the guest's root namespace; none keeps a new one") {
   auto with_path = spec_from(spec_text(R"([{"type":"pid"},{"type":"network","path":"/run/netns/cni-1"},{"type":"mount"}])"));
-  auto guest = rewrite_for_guest(with_path, "web", "/b");
+  auto guest = rewrite_for_guest(with_path, "web", "/b", "host");
   REQUIRE(guest.ok());
   CHECK(guest->netns_path == "/run/netns/cni-1");
   const auto& namespaces = guest->spec["linux"]["namespaces"];
-  REQUIRE(namespaces.size() == 3);
+  REQUIRE(namespaces.size() == 4);  // and a uts one (the host's name)
   CHECK(namespaces[1] == nlohmann::json{{"type", "network"}, {"path", "/proc/1/ns/net"}});
 
-  auto without_path = spec_from(spec_text(R"([{"type":"pid"},{"type":"network"}])"));
-  auto fresh = rewrite_for_guest(without_path, "web", "/b");
+  auto without_path = spec_from(spec_text(R"([{"type":"pid"},{"type":"network"},{"type":"uts"}])"));
+  auto fresh = rewrite_for_guest(without_path, "web", "/b", "host");
   REQUIRE(fresh.ok());
   CHECK(fresh->netns_path.empty());
-  REQUIRE(fresh->spec["linux"]["namespaces"].size() == 2);
+  REQUIRE(fresh->spec["linux"]["namespaces"].size() == 3);
   CHECK(fresh->spec["linux"]["namespaces"][1]["type"] == "network");
   CHECK_FALSE(fresh->spec["linux"]["namespaces"][1].contains("path"));
 }
@@ -161,18 +161,20 @@ TEST_CASE("the guest spec keeps namespace entries but not their host paths") {
   // podman passes its network namespace as /run/netns/NAME; containerd's CRI
   // joins a pause container's /proc/PID/ns/ipc. Neither exists in the guest.
   auto spec = spec_from(spec_text(
-      R"([{"type":"network","path":"/run/netns/netns-1"},{"type":"ipc","path":"/proc/42/ns/ipc"},{"type":"mount"}])",
+      R"([{"type":"network","path":"/run/netns/netns-1"},{"type":"ipc","path":"/proc/42/ns/ipc"},{"type":"mount"},)"
+      R"({"type":"uts","path":"/proc/42/ns/uts"}])",
       "[]"));
-  auto guest = rewrite_for_guest(spec, "web", "/b");
+  auto guest = rewrite_for_guest(spec, "web", "/b", "host");
   REQUIRE(guest.ok());
   const auto& namespaces = guest->spec["linux"]["namespaces"];
   // The network namespace is carried by tcfilter (netns_path) into the
   // guest's root one, the others become the container's own in the VM.
   CHECK(guest->netns_path == "/run/netns/netns-1");
-  REQUIRE(namespaces.size() == 3);
+  REQUIRE(namespaces.size() == 4);
   CHECK(namespaces[0] == nlohmann::json{{"type", "network"}, {"path", "/proc/1/ns/net"}});
   CHECK(namespaces[1] == nlohmann::json{{"type", "ipc"}});
   CHECK(namespaces[2] == nlohmann::json{{"type", "mount"}});
+  CHECK(namespaces[3] == nlohmann::json{{"type", "uts"}});
   // The host keeps the paths (networking plugs the VM into that namespace).
   CHECK(spec.linux_config->namespaces->at(0).path == "/run/netns/netns-1");
 }
@@ -189,17 +191,40 @@ TEST_CASE("the guest spec passes the guest's own checks: what was rewritten keep
   document["hostname"] = "web";
   document["linux"]["sysctl"] = {{"net.ipv4.ping_group_range", "0 0"}, {"kernel.shmmax", "65536"}};
   auto spec = spec_from(document.dump());
-  auto guest = rewrite_for_guest(spec, "web", "/b");
+  auto guest = rewrite_for_guest(spec, "web", "/b", "host");
   REQUIRE(guest.ok());
   CHECK(guest_problems(guest->spec) == "");
 
   // The same for podman 4.3's real config.json on its default network.
   auto podman_text = read_file(std::string(KATA_FIXTURES_DIR) + "/oci/valid/podman-4.3.1.json", 1 << 20);
   REQUIRE(podman_text.ok());
-  auto podman = rewrite_for_guest(spec_from(*podman_text), "web", "/b");
+  auto podman = rewrite_for_guest(spec_from(*podman_text), "web", "/b", "host");
   REQUIRE(podman.ok());
   CHECK(podman->spec["linux"]["sysctl"]["net.ipv4.ping_group_range"] == "0 0");
   CHECK(guest_problems(podman->spec) == "");
+}
+
+TEST_CASE("the host's UTS namespace becomes one of the container's own with the host's name") {
+  // podman --uts host: no uts entry and no hostname. In the VM the guest
+  // kernel's name would show, "(none)".
+  auto host_uts = spec_from(spec_text(R"([{"type":"network"},{"type":"mount"}])"));
+  auto guest = rewrite_for_guest(host_uts, "web", "/b", "build-host");
+  REQUIRE(guest.ok());
+  const auto& namespaces = guest->spec["linux"]["namespaces"];
+  REQUIRE(namespaces.size() == 3);
+  CHECK(namespaces[2] == nlohmann::json{{"type", "uts"}});
+  CHECK(guest->spec["hostname"] == "build-host");
+  CHECK(guest_problems(guest->spec) == "");
+  CHECK_FALSE(host_uts.hostname.has_value());  // the caller's spec is untouched
+
+  // A uts entry of the spec's own keeps its name (a hostname without one is
+  // refused when config.json is read, as runc refuses it).
+  auto document = nlohmann::json::parse(spec_text(R"([{"type":"network"},{"type":"uts"}])"));
+  document["hostname"] = "web";
+  auto own = rewrite_for_guest(spec_from(document.dump()), "web", "/b", "build-host");
+  REQUIRE(own.ok());
+  CHECK(own->spec["hostname"] == "web");
+  CHECK(own->spec["linux"]["namespaces"].size() == 2);
 }
 
 TEST_CASE("VM compatibility: a host user namespace is joined only through mappings the guest can recreate") {
@@ -215,7 +240,7 @@ TEST_CASE("VM compatibility: a host user namespace is joined only through mappin
   document["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
   auto mapped = spec_from(document.dump());
   CHECK(check_vm_compatible(mapped, {}).ok());
-  auto guest = rewrite_for_guest(mapped, "web", "/b");
+  auto guest = rewrite_for_guest(mapped, "web", "/b", "host");
   REQUIRE(guest.ok());
   CHECK(guest->spec["linux"]["namespaces"][1] == nlohmann::json{{"type", "user"}});
   CHECK(guest_problems(guest->spec) == "");
