@@ -154,6 +154,20 @@ TEST_CASE("run in the foreground prints the output and exits with the container'
   CHECK_MESSAGE(piped.status == 0, describe(piped));
   CHECK(piped.out == "line one\nline two\ndone\n");
   lifecycle.check_gone("cat");
+
+  // What podman puts in specs on an AppArmor (Debian's default) or SELinux
+  // host: the guest kernel has neither, and the container runs without them.
+  BundleOptions labelled;
+  labelled.edit = [](nlohmann::json& config) {
+    config["process"]["apparmorProfile"] = "containers-default-0.50.0";
+    config["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0:c1,c2";
+    config["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2";
+  };
+  auto confined = lifecycle.KataSandboxes::bundle("confined", {"/bin/echo", "confined"}, labelled);
+  auto ran = lifecycle.kata({"run", "-b", confined, "confined"});
+  CHECK_MESSAGE(ran.status == 0, describe(ran));
+  CHECK(ran.out == "confined\n");
+  lifecycle.check_gone("confined");
 }
 
 TEST_CASE("bind mounts whose options mix tmpfs data and propagation are mounted, as runc mounts them") {
