@@ -106,7 +106,8 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
   // what it would see under runc, and nothing on the host changes.
   if (guest.linux_config && guest.linux_config->namespaces && !guest.hostname) {
     auto& namespaces = *guest.linux_config->namespaces;
-    bool has_uts = std::any_of(namespaces.begin(), namespaces.end(), [](const oci::Namespace& ns) { return ns.type == "uts"; });
+    bool has_uts = std::any_of(namespaces.begin(), namespaces.end(),
+                               [](const oci::Namespace& ns) { return ns.type == "uts"; });
     if (!has_uts) {
       oci::Namespace uts;
       uts.type = "uts";
