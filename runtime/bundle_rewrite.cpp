@@ -60,7 +60,7 @@ bool is_bind_mount(const oci::Mount& mount) {
 }
 
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir,
-                                      const std::string& host_hostname, const seccomp::GuestAbis& abis) {
+                                      const std::string& uts_hostname, const seccomp::GuestAbis& abis) {
   if (!spec.root) return make_error(ErrorKind::invalid_argument, "config.json: root: missing");
   oci::Spec guest = spec;
   GuestBundle bundle;
@@ -100,11 +100,12 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
       }
     }
   }
-  // No uts entry asks for the host's UTS namespace. In the VM that is the
-  // guest kernel's, whose name is "(none)"; the host's own stays the host's.
-  // The container gets a namespace of its own with the host's name instead:
-  // what it would see under runc, and nothing on the host changes.
-  if (guest.linux_config && guest.linux_config->namespaces && !guest.hostname) {
+  // A shared UTS namespace (none in the spec: the host's; a path: another)
+  // cannot be joined from the VM, where the guest kernel's is "(none)". The
+  // container gets a namespace of its own with the shared one's name: what
+  // it would see under runc, and nothing on the host changes.
+  if (guest.linux_config && guest.linux_config->namespaces && guest.hostname.value_or("").empty() &&
+      !uts_hostname.empty()) {
     auto& namespaces = *guest.linux_config->namespaces;
     bool has_uts = std::any_of(namespaces.begin(), namespaces.end(),
                                [](const oci::Namespace& ns) { return ns.type == "uts"; });
@@ -112,8 +113,8 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
       oci::Namespace uts;
       uts.type = "uts";
       namespaces.push_back(uts);
-      guest.hostname = host_hostname;
     }
+    guest.hostname = uts_hostname;
   }
   // The agent would compile the profile again, several times slower under
   // emulation; it gets the program compiled here (seccomp/precompiled.hpp).

@@ -71,14 +71,15 @@ bool is_bind_mount(const oci::Mount& mount);
 /// interfaces); one without a path stays (a new, empty one). Other
 /// namespace paths (host namespaces) are dropped: the guest spec keeps the
 /// entry without its path, a new namespace of that type in the VM.
-/// Without a uts entry (the host's UTS namespace) and without a hostname,
-/// the guest spec gets a uts namespace of its own named `host_hostname`:
+/// A spec without a hostname that shares a UTS namespace (no uts entry:
+/// the host's; a uts path: another one) gets `uts_hostname`, that
+/// namespace's name (shared_uts_hostname), in a uts namespace of its own:
 /// the name runc's container would see, where the guest kernel's would be
 /// "(none)".
 /// linux.seccomp becomes its compiled program (seccomp::precompile) for
 /// the ABIs the guest kernel serves (`abis`); a profile that does not
 /// compile is an error naming linux.seccomp.
 Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& id, const std::string& bundle_dir,
-                                      const std::string& host_hostname, const seccomp::GuestAbis& abis = {});
+                                      const std::string& uts_hostname, const seccomp::GuestAbis& abis = {});
 
 }  // namespace kata::runtime

@@ -1,7 +1,6 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,6 +20,7 @@
 #include "runtime/leftover_processes.hpp"
 #include "runtime/lifecycle.hpp"
 #include "runtime/monitor_control.hpp"
+#include "runtime/namespace_sharing.hpp"
 #include "runtime/network/tcfilter.hpp"
 #include "runtime/pid_file.hpp"
 #include "runtime/proc_stat.hpp"
@@ -57,68 +57,6 @@ Result<std::vector<BootPhase>> await_report(int fd, const Configuration& config)
   return decode_monitor_report(*line);
 }
 
-// One VM per container: a container named into another kata container's
-// network namespace (a pod member, `--network container:X`) would get a VM
-// of its own plugged into the same interfaces. Matched by the namespace's
-// identity, whichever path names it.
-Result<void> refuse_shared_netns(const StateStore& store, const network::NamespaceId& netns) {
-  auto ids = KATA_TRY(store.list_ids());
-  for (const auto& id : ids) {
-    auto record = store.load(id);
-    if (!record || !record->netns_id || !(*record->netns_id == netns)) continue;
-    if (!process_alive(*record)) continue;
-    return make_error(ErrorKind::unsupported,
-                      "linux.namespaces: the network namespace is kata container {}'s; kata runs each container in a "
-                      "VM of its own and cannot yet put several in one (pods)",
-                      id);
-  }
-  return ok();
-}
-
-// Outside a pod, a container naming another kata container's PID, IPC or
-// UTS namespace (`podman run --pid container:X`) would get namespaces of its
-// own in a VM of its own: X's processes, IPC objects and name stay in X's
-// VM. Refused, as the network namespace is, rather than silently not
-// shared. Matched by identity with each live container's pid-file process
-// (which holds the container's namespaces on the host), whichever path
-// names it.
-Result<void> refuse_other_containers_namespaces(const StateStore& store, const oci::Spec& spec) {
-  struct Named {
-    std::size_t index;
-    std::string type;
-    struct stat identity;
-  };
-  std::vector<Named> named;
-  if (spec.linux_config && spec.linux_config->namespaces) {
-    const auto& namespaces = *spec.linux_config->namespaces;
-    for (std::size_t n = 0; n < namespaces.size(); ++n) {
-      const auto& entry = namespaces[n];
-      if (entry.type != "pid" && entry.type != "ipc" && entry.type != "uts") continue;
-      if (!entry.path || entry.path->empty()) continue;
-      struct stat identity {};
-      if (::stat(entry.path->c_str(), &identity) < 0)
-        return sys_error(errno, "linux.namespaces[{}].path {}", n, *entry.path);
-      named.push_back({n, entry.type, identity});
-    }
-  }
-  if (named.empty()) return ok();
-  for (const auto& id : KATA_TRY(store.list_ids())) {
-    auto record = store.load(id);
-    if (!record || record->pid <= 0 || !process_alive(*record)) continue;
-    for (const auto& entry : named) {
-      struct stat theirs {};
-      std::string path = fmt::format("/proc/{}/ns/{}", record->pid, entry.type);
-      if (::stat(path.c_str(), &theirs) < 0) continue;
-      if (theirs.st_dev != entry.identity.st_dev || theirs.st_ino != entry.identity.st_ino) continue;
-      return make_error(ErrorKind::unsupported,
-                        "linux.namespaces[{}]: the {} namespace is kata container {}'s; outside a pod each kata "
-                        "container runs in a VM of its own, where that namespace does not exist (a pod shares it)",
-                        entry.index, entry.type, id);
-    }
-  }
-  return ok();
-}
-
 }  // namespace
 
 Result<ChildProcess> create_container(StateStore& store, const CreateParams& params) {
@@ -136,10 +74,8 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   seccomp::GuestAbis abis;
   if (auto kernel_config = read_file(guest_kernel_config_path(params.config.hypervisor.kernel), 16 << 20))
     abis = guest_abis_of(*kernel_config);
-  // A container on the host's UTS namespace sees the host's name (runc's).
-  utsname host{};
-  if (::uname(&host) < 0) return sys_error(errno, "uname");
-  auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle, host.nodename, abis));
+  auto uts_hostname = KATA_TRY(shared_uts_hostname(spec));
+  auto guest = KATA_TRY(rewrite_for_guest(spec, params.id, bundle, uts_hostname, abis));
   const std::string& rootfs = guest.mounts.front().source;
   struct stat rootfs_stat {};
   if (::stat(rootfs.c_str(), &rootfs_stat) < 0) return sys_error(errno, "rootfs {}", rootfs);

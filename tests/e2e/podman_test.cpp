@@ -126,8 +126,10 @@ std::string http_get(const std::string& address, int port) {
   peer.sin_family = AF_INET;
   peer.sin_port = htons(static_cast<std::uint16_t>(port));
   if (::inet_pton(AF_INET, address.c_str(), &peer.sin_addr) != 1) return {};
+  // SO_SNDTIMEO bounds connect() too: a dropped SYN must not hang the test.
   timeval limit{5, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0) return {};
   std::string request = "GET / HTTP/1.0\r\nHost: " + address + "\r\n\r\n";
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return {};
@@ -272,8 +274,12 @@ TEST_CASE("podman run -d, logs, ps, inspect, kill with a signal, stop with SIGTE
   CHECK_MESSAGE(contains(seen, "qemu-system"), seen);
   CHECK_MESSAGE(contains(seen, "mount "), seen);
 
-  // Its PID or IPC namespace named by a container outside a pod: that one
-  // would run in a VM of its own, so kata refuses it, leaving nothing.
+  // Its UTS namespace named by a container outside a pod: that one runs in
+  // a VM of its own, in a UTS namespace of its own with this one's name.
+  auto same_name = host.podman({"run", "--rm", "--uts", "container:" + name, EngineHost::kImage, "hostname"});
+  CHECK_MESSAGE(same_name.status == 0, describe(same_name));
+  CHECK_MESSAGE(same_name.out == id.substr(0, 12) + "\n", describe(same_name));
+  // Its PID or IPC namespace named so: kata refuses it, leaving nothing.
   for (std::string option : {"--pid", "--ipc"}) {
     auto joiner_cid = new_cidfile();
     auto joined = host.podman({"run", "--rm", "--cidfile", joiner_cid, option, "container:" + name,
@@ -502,19 +508,25 @@ TEST_CASE("podman run -p: the published port reaches a server in the VM, on loca
                               EngineHost::kImage, "sh", "-c", "echo ready; exec httpd -f -p 80 -h /www"});
   REQUIRE_MESSAGE(started.status == 0, describe(started));
   std::string id = trim(started.out);
+  bool removed_already = false;
+  ScopeExit remove([&] {
+    if (!removed_already) (void)host.podman({"rm", "--force", "--time", "0", name});
+  });
   auto logs = wait_for_log(name, "ready");
   REQUIRE_MESSAGE(contains(logs, "ready"), "logs: " << logs);
   for (std::string address : {"127.0.0.1", "10.88.0.1"}) {
-    // httpd listens a moment after "ready".
-    std::string answer;
-    for (int attempt = 0; attempt < 20 && !contains(answer, "\r\n\r\n"); ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(250ms);
+    // httpd listens a moment after "ready" (seconds, under emulation).
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    std::string answer = http_get(address, 18080);
+    while (!contains(answer, "\r\n\r\n") && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(250ms);
       answer = http_get(address, 18080);
     }
     CHECK_MESSAGE(contains(answer, "200 OK"), address << ": " << answer);
     CHECK_MESSAGE(contains(answer, "\r\n\r\nserved-from-the-vm\n"), address << ": " << answer);
   }
   auto removed = host.podman({"rm", "--force", "--time", "0", name});
+  removed_already = true;
   CHECK_MESSAGE(removed.status == 0, describe(removed));
   auto left = kata_leftovers(host.podman_kata_root(), id);
   CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));

@@ -154,9 +154,12 @@ TEST_CASE("run in the foreground prints the output and exits with the container'
   CHECK_MESSAGE(piped.status == 0, describe(piped));
   CHECK(piped.out == "line one\nline two\ndone\n");
   lifecycle.check_gone("cat");
+}
 
+TEST_CASE("a spec with an AppArmor profile and SELinux labels runs: the guest kernel has neither") {
   // What podman puts in specs on an AppArmor (Debian's default) or SELinux
-  // host: the guest kernel has neither, and the container runs without them.
+  // host. The VM is the boundary; `kata features` says both are off.
+  Lifecycle lifecycle;
   BundleOptions labelled;
   labelled.edit = [](nlohmann::json& config) {
     config["process"]["apparmorProfile"] = "containers-default-0.50.0";

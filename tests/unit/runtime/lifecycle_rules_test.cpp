@@ -204,7 +204,7 @@ TEST_CASE("the guest spec passes the guest's own checks: what was rewritten keep
   CHECK(guest_problems(podman->spec) == "");
 }
 
-TEST_CASE("the host's UTS namespace becomes one of the container's own with the host's name") {
+TEST_CASE("a shared UTS namespace becomes one of the container's own with the shared one's name") {
   // podman --uts host: no uts entry and no hostname. In the VM the guest
   // kernel's name would show, "(none)".
   auto host_uts = spec_from(spec_text(R"([{"type":"network"},{"type":"mount"}])"));
@@ -217,14 +217,34 @@ TEST_CASE("the host's UTS namespace becomes one of the container's own with the 
   CHECK(guest_problems(guest->spec) == "");
   CHECK_FALSE(host_uts.hostname.has_value());  // the caller's spec is untouched
 
+  // An empty hostname is none.
+  auto unnamed_document = nlohmann::json::parse(spec_text(R"([{"type":"network"}])"));
+  unnamed_document["hostname"] = "";
+  auto unnamed = rewrite_for_guest(spec_from(unnamed_document.dump()), "web", "/b", "build-host");
+  REQUIRE(unnamed.ok());
+  CHECK(unnamed->spec["hostname"] == "build-host");
+  CHECK(unnamed->spec["linux"]["namespaces"].size() == 2);
+
+  // Another container's (`--uts container:X`): the path goes, the name stays.
+  auto joined = rewrite_for_guest(spec_from(spec_text(R"([{"type":"network"},{"type":"uts","path":"/proc/42/ns/uts"}])")),
+                                  "web", "/b", "x-name");
+  REQUIRE(joined.ok());
+  CHECK(joined->spec["hostname"] == "x-name");
+  CHECK(joined->spec["linux"]["namespaces"][1] == nlohmann::json{{"type", "uts"}});
+  CHECK(guest_problems(joined->spec) == "");
+
   // A uts entry of the spec's own keeps its name (a hostname without one is
-  // refused when config.json is read, as runc refuses it).
+  // refused when config.json is read, as runc refuses it), and a new one
+  // without a name gets none (the caller passes no shared name for it).
   auto document = nlohmann::json::parse(spec_text(R"([{"type":"network"},{"type":"uts"}])"));
   document["hostname"] = "web";
-  auto own = rewrite_for_guest(spec_from(document.dump()), "web", "/b", "build-host");
+  auto own = rewrite_for_guest(spec_from(document.dump()), "web", "/b", "");
   REQUIRE(own.ok());
   CHECK(own->spec["hostname"] == "web");
   CHECK(own->spec["linux"]["namespaces"].size() == 2);
+  auto fresh = rewrite_for_guest(spec_from(spec_text(R"([{"type":"network"},{"type":"uts"}])")), "web", "/b", "");
+  REQUIRE(fresh.ok());
+  CHECK_FALSE(fresh->spec.contains("hostname"));
 }
 
 TEST_CASE("VM compatibility: a host user namespace is joined only through mappings the guest can recreate") {
