@@ -66,6 +66,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   auto bundle = KATA_TRY(absolute_bundle(params.bundle));
   auto spec = KATA_TRY(oci::load_bundle_spec(bundle));
   KATA_TRY(check_vm_compatible(spec, {!params.console_socket.empty(), params.preserve_fds, params.detached}));
+  KATA_TRY(check_namespace_paths(spec));
   bool terminal = spec.process && spec.process->terminal.value_or(false);
   // VM sizing (vm_config.hpp): annotations and the spec's resources.
   auto vm_config = KATA_TRY(configuration_sized_for(params.config, spec));

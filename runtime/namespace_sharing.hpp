@@ -1,6 +1,7 @@
 #pragma once
-// Which namespaces of other kata containers a container outside a pod may
-// name. Each such container runs in a VM of its own, where another
+// Which namespaces a container may name: every path must be a namespace of
+// its entry's type, and those of other kata containers are refused outside
+// a pod. Each such container runs in a VM of its own, where another
 // container's namespaces do not reach: naming them is refused with the
 // reason, before any side effect, rather than silently not shared. Pod
 // members are placed in their sandbox's VM before these checks
@@ -13,6 +14,12 @@
 #include "runtime/state_store.hpp"
 
 namespace kata::runtime {
+
+/// Checks that each linux.namespaces path opens and names a namespace of
+/// the entry's type (NS_GET_NSTYPE), so a wrong path is an error naming the
+/// entry rather than a silent new namespace: most of them mean nothing in
+/// the VM and are otherwise never opened.
+Result<void> check_namespace_paths(const oci::Spec& spec);
 
 /// Refuses a network namespace (its identity `netns`) that a live kata
 /// container in `store` uses (`--network container:X`): a second VM on the

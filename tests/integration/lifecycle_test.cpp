@@ -338,6 +338,18 @@ TEST_CASE("errors: missing containers and bad bundles leave nothing behind") {
   CHECK(refused.status == 1);
   CHECK(refused.err.find("kata cannot share the host network namespace with a VM") != std::string::npos);
   CHECK_FALSE(fs::exists(lifecycle.root() + "/hostnet"));
+
+  // A namespace path of another type is named, whatever the type means in the VM.
+  std::string wrong_ns = lifecycle.bundle("wrongns", {"/bin/true"});
+  text = read_file(wrong_ns + "/config.json", 1U << 20);
+  REQUIRE(text.ok());
+  config = json::parse(*text);
+  config["linux"]["namespaces"].push_back({{"type", "cgroup"}, {"path", "/proc/self/ns/ipc"}});
+  REQUIRE(write_file_atomic(wrong_ns + "/config.json", config.dump()).ok());
+  auto wrong = lifecycle.kata({"create", "-b", wrong_ns, "wrongns"});
+  CHECK(wrong.status == 1);
+  CHECK_MESSAGE(wrong.err.find("/proc/self/ns/ipc: a namespace of type ipc, not cgroup") != std::string::npos, describe(wrong));
+  CHECK_FALSE(fs::exists(lifecycle.root() + "/wrongns"));
 }
 
 TEST_CASE("run -d, signals sent to the pid-file process reach the container, delete --force") {

@@ -1,5 +1,6 @@
-// Refusals of other kata containers' namespaces outside a pod: matched by
-// the namespace's identity against live containers' pid-file processes.
+// Namespace paths: each must be a namespace of its entry's type; other kata
+// containers' are refused outside a pod, matched by the namespace's identity
+// against live containers' pid-file processes.
 #include <doctest/doctest.h>
 #include <sched.h>
 #include <sys/utsname.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "oci/spec.hpp"
 #include "runtime/namespace_sharing.hpp"
@@ -156,4 +158,29 @@ TEST_CASE("a shared UTS namespace's name: the host's without an entry, the named
   REQUIRE(made == '1');
   REQUIRE(theirs.ok());
   CHECK(*theirs == "kata-uts-test");
+}
+
+TEST_CASE("every namespace path must be a namespace of its entry's type") {
+  // The proc file of each type is this process's namespace of that type.
+  for (auto [type, file] : {std::pair{"pid", "pid"}, {"network", "net"}, {"mount", "mnt"}, {"ipc", "ipc"},
+                            {"uts", "uts"}, {"user", "user"}, {"cgroup", "cgroup"}}) {
+    CAPTURE(type);
+    CHECK(check_namespace_paths(spec_naming(std::string(R"([{"type":")") + type + R"(","path":"/proc/self/ns/)" +
+                                            file + "\"}]"))
+              .ok());
+  }
+  CHECK(check_namespace_paths(spec_naming(R"([{"type":"mount"},{"type":"cgroup"}])")).ok());
+
+  auto wrong = check_namespace_paths(spec_naming(R"([{"type":"pid"},{"type":"mount","path":"/proc/self/ns/net"}])"));
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().kind == ErrorKind::invalid_argument);
+  CHECK(wrong.error().message == "linux.namespaces[1].path /proc/self/ns/net: a namespace of type network, not mount");
+
+  auto not_namespace = check_namespace_paths(spec_naming(R"([{"type":"ipc","path":"/proc/self/status"}])"));
+  REQUIRE_FALSE(not_namespace.ok());
+  CHECK(not_namespace.error().message == "linux.namespaces[0].path /proc/self/status: not a namespace");
+
+  auto missing = check_namespace_paths(spec_naming(R"([{"type":"cgroup","path":"/nonexistent/ns/cgroup"}])"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("linux.namespaces[0].path /nonexistent/ns/cgroup") == 0);
 }
