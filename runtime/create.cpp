@@ -197,11 +197,12 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
                                 spec.hostname, spec.domainname, stand_in_end.get()};
   stand_in_params.ipc_fd = ipc_fd ? ipc_fd.get() : -1;
   stand_in_params.uts_fd = uts_fd ? uts_fd.get() : -1;
+  // Engines read the container's cgroup from its pid's /proc/<pid>/cgroup.
+  if (host_cgroup) stand_in_params.cgroup_leaves = leaf_paths(*host_cgroup);
+  stand_in_params.new_cgroup_namespace = asks_new_namespace(spec, "cgroup");
   stand_in = KATA_TRY(spawn_stand_in(stand_in_params));
   stand_in_end.reset();
   netns_fd.reset();
-  // Engines read the container's cgroup from its pid's /proc/<pid>/cgroup.
-  if (host_cgroup) KATA_TRY(join_host_cgroup(leaf_paths(*host_cgroup), stand_in->pid()).wrap("the container's stand-in"));
   pid_t container_pid = stand_in->pid();
   // The monitor counts from its own start; state.json counts from create's
   // (the validation and the share's bind mounts come before the fork).

@@ -188,12 +188,13 @@ Result<ChildProcess> create_pod_member(StateStore& store, const CreateParams& pa
                                 spec.domainname, stand_in_end.get()};
   stand_in_params.ipc_fd = shared.ipc ? shared.ipc.get() : -1;
   stand_in_params.uts_fd = shared.uts ? shared.uts.get() : -1;
+  // Engines read the member's usage from its pid's cgroup.
+  if (cgroup_plan) host_cgroup = KATA_TRY(create_host_cgroup(*cgroup_plan));
+  if (host_cgroup) stand_in_params.cgroup_leaves = leaf_paths(*host_cgroup);
+  stand_in_params.new_cgroup_namespace = asks_new_namespace(spec, "cgroup");
   stand_in = KATA_TRY(spawn_stand_in(stand_in_params));
   stand_in_end.reset();
   pid_t container_pid = stand_in->pid();
-  // Engines read the member's usage from its pid's cgroup.
-  if (cgroup_plan) host_cgroup = KATA_TRY(create_host_cgroup(*cgroup_plan));
-  if (host_cgroup) KATA_TRY(join_host_cgroup(leaf_paths(*host_cgroup), container_pid).wrap("the container's stand-in"));
 
   ContainerRecord record;
   record.oci_version = spec.oci_version;

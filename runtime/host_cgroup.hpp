@@ -60,7 +60,7 @@ Result<HostCgroupPlan> plan_host_cgroup_in(std::vector<CgroupHierarchy> hierarch
 /// cgroupsPath and the directory or file.
 Result<HostCgroupRecord> create_host_cgroup(const HostCgroupPlan& plan);
 
-/// Moves process `pid` into every leaf (cgroup.procs).
+/// Moves process `pid` (0: the caller) into every leaf (cgroup.procs).
 Result<void> join_host_cgroup(const std::vector<std::string>& leaves, pid_t pid);
 /// The leaves' paths of a record.
 std::vector<std::string> leaf_paths(const HostCgroupRecord& record);

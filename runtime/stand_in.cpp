@@ -18,6 +18,7 @@
 
 #include "common/fs.hpp"
 #include "common/unique_fd.hpp"
+#include "runtime/host_cgroup.hpp"
 #include "runtime/monitor_control.hpp"
 
 namespace kata::runtime {
@@ -53,6 +54,10 @@ void close_all_but(std::vector<int> keep) {
 Result<void> become_stand_in(const StandInParams& params) {
   ::setsid();  // no terminal's job control reaches the container's pid
   ::prctl(PR_SET_NAME, "kata-container");
+  // The cgroup first: a new cgroup namespace is rooted where its maker is.
+  if (!params.cgroup_leaves.empty()) KATA_TRY(join_host_cgroup(params.cgroup_leaves, 0));
+  if (params.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) < 0)
+    return sys_error(errno, "make the container's cgroup namespace");
   if (params.netns_fd >= 0 && ::setns(params.netns_fd, CLONE_NEWNET) < 0)
     return sys_error(errno, "enter the container's network namespace");
   if (params.ipc_fd >= 0 && ::setns(params.ipc_fd, CLONE_NEWIPC) < 0)
@@ -101,6 +106,13 @@ Result<void> become_stand_in(const StandInParams& params) {
 }
 
 }  // namespace
+
+bool asks_new_namespace(const oci::Spec& spec, const std::string& type) {
+  if (!spec.linux_config || !spec.linux_config->namespaces) return false;
+  for (const auto& entry : *spec.linux_config->namespaces)
+    if (entry.type == type && (!entry.path || entry.path->empty())) return true;
+  return false;
+}
 
 Result<UniqueFd> namespace_to_join(const oci::Spec& spec, const std::string& type) {
   if (!spec.linux_config || !spec.linux_config->namespaces) return UniqueFd();

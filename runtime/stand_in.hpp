@@ -9,8 +9,11 @@
 // namespace of its own, a mount namespace that is the container's view
 // (container_view.hpp), the container's network namespace (the engine's,
 // whose interfaces tcfilter carries into the VM; a new one when the spec
-// names none), and UTS and IPC namespaces of its own with the spec's
-// hostname, or the ones its spec names (a pod's, see namespace_to_join).
+// names none), UTS and IPC namespaces of its own with the spec's
+// hostname, or the ones its spec names (a pod's, see namespace_to_join), and
+// the container's host cgroup, with a cgroup namespace rooted there when the
+// spec asks for a new one (what runc's container has, so `nsenter -C` finds
+// the container's cgroup tree, not the host's).
 //
 // Decision: the stand-in and the sandbox monitor are two processes. The
 // monitor must see the host (QEMU, virtiofsd, the state dir, the share's
@@ -26,6 +29,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/child_process.hpp"
 #include "common/error.hpp"
@@ -47,7 +51,16 @@ struct StandInParams {
   /// pinned ones, or a member's sandbox's; -1: new ones.
   int ipc_fd = -1;
   int uts_fd = -1;
+  /// The host cgroup leaves the stand-in moves itself into before anything
+  /// else (engines read the container's cgroup from its pid); empty: none.
+  std::vector<std::string> cgroup_leaves;
+  /// The spec asks for a cgroup namespace of its own (an entry without a
+  /// path): made once the stand-in is in its cgroup, so rooted there.
+  bool new_cgroup_namespace = false;
 };
+
+/// Whether the spec has a `type` namespace entry without a path (a new one).
+bool asks_new_namespace(const oci::Spec& spec, const std::string& type);
 
 /// The spec's `type` ("ipc" or "uts") namespace for the stand-in to join:
 /// its path opened, or an empty fd when the spec names none or names the

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <chrono>
 #include <filesystem>
@@ -83,6 +84,19 @@ bool in_cgroup(const std::string& pid, const std::string& suffix, std::string& l
   return true;
 }
 
+/// /proc/<pid>/cgroup read by a process in the cgroup namespace of `pid`
+/// (nsenter -C): paths relative to that namespace's root.
+std::string cgroup_seen_from_namespace_of(const std::string& pid) {
+  std::string command = "nsenter -t " + pid + " -C cat /proc/" + pid + "/cgroup";
+  std::string text;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) text.append(buffer, got);
+  CHECK(::pclose(pipe) == 0);
+  return text;
+}
+
 /// A test-made parent cgroup in every hierarchy (kata must leave it).
 class ParentCgroup {
  public:
@@ -129,6 +143,7 @@ BundleOptions limited(const std::string& cgroups_path) {
     config["linux"]["resources"]["cpu"] = {{"quota", 50000}, {"period", 100000}};
     config["linux"]["resources"]["pids"] = {{"limit", 64}};
     config["linux"]["resources"]["memory"] = {{"limit", container_memory}};
+    config["linux"]["namespaces"].push_back({{"type", "cgroup"}});
   }};
 }
 
@@ -173,6 +188,14 @@ TEST_CASE("create puts the whole sandbox in cgroupsPath with its limits; update 
     std::string lines;
     CHECK_MESSAGE(in_cgroup(pid, path, lines), "pid " << pid << ":\n" << lines);
   }
+  // The spec asks for a cgroup namespace: the pid's is its own, rooted at
+  // its cgroup, so seen from inside its cgroup is "/" (as under runc).
+  struct stat own {}, theirs {};
+  REQUIRE(::stat("/proc/self/ns/cgroup", &own) == 0);
+  REQUIRE(::stat(("/proc/" + pids[1] + "/ns/cgroup").c_str(), &theirs) == 0);
+  CHECK(own.st_ino != theirs.st_ino);
+  CHECK_MESSAGE(cgroup_seen_from_namespace_of(pids[1]).find(":pids:/\n") != std::string::npos,
+                cgroup_seen_from_namespace_of(pids[1]));
 
   // The spec's CPU and pids limits as given; memory: the VM's 512 + 128 MiB
   // plus the default 512 MiB overhead, whatever the container's limit.
