@@ -327,12 +327,15 @@ json ConfigureNetwork::to_json() const {
   for (const auto& interface : interfaces) interfaces_json.push_back(interface.to_json());
   json routes_json = json::array();
   for (const auto& route : routes) routes_json.push_back(route.to_json());
-  return {{"interfaces", interfaces_json}, {"routes", routes_json}};
+  json out = {{"interfaces", interfaces_json}, {"routes", routes_json}};
+  if (!container_id.empty()) out["container_id"] = container_id;
+  return out;
 }
 Result<ConfigureNetwork> ConfigureNetwork::from_json(const json& json) {
   ConfigureNetwork out;
   out.interfaces = KATA_TRY(get_object_array<NetworkInterface>(json, "interfaces", kMaxNetworkInterfaces));
   out.routes = KATA_TRY(get_object_array<NetworkRoute>(json, "routes", kMaxNetworkRoutes));
+  if (json.contains("container_id")) out.container_id = KATA_TRY(get_container_id(json));
   return out;
 }
 

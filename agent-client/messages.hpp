@@ -287,6 +287,11 @@ struct ConfigureNetwork {
   using Response = Empty;
   std::vector<NetworkInterface> interfaces;
   std::vector<NetworkRoute> routes;
+  /// Empty: the guest's root namespace (the agent's). Else the container
+  /// whose own network namespace gets the interfaces, moved there once they
+  /// appear (an engine that configures the namespace only after create).
+  /// Omitted from the JSON when empty.
+  std::string container_id;
   nlohmann::json to_json() const;
   static Result<ConfigureNetwork> from_json(const nlohmann::json& json);
 };

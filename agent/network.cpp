@@ -1,6 +1,7 @@
 #include "agent/network.hpp"
 
 #include <arpa/inet.h>
+#include <sched.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
@@ -96,10 +97,26 @@ Result<void> change_link(nl_sock* socket, rtnl_link* link, rtnl_link* change, co
   return ok();
 }
 
+// The MAC the guest's device has now (a clone's standby NIC: not yet the
+// interface's).
+bool readdressed(const agent_client::NetworkInterface& interface) {
+  return !interface.device_mac.empty() && lower(interface.device_mac) != lower(interface.mac);
+}
+const std::string& current_mac(const agent_client::NetworkInterface& interface) {
+  return readdressed(interface) ? interface.device_mac : interface.mac;
+}
+
+Result<NlSocket> route_socket() {
+  NlSocket socket(nl_socket_alloc());
+  if (!socket) return make_error(ErrorKind::system, "netlink: out of memory");
+  if (int rc = nl_connect(socket.get(), NETLINK_ROUTE); rc < 0) return nl_failure(rc, "netlink: connect");
+  return socket;
+}
+
 Result<void> configure_interface(nl_sock* socket, const agent_client::NetworkInterface& interface,
                                  std::chrono::milliseconds wait) {
-  bool readdress = !interface.device_mac.empty() && lower(interface.device_mac) != lower(interface.mac);
-  auto link = KATA_TRY(find_by_mac(socket, readdress ? interface.device_mac : interface.mac, wait));
+  bool readdress = readdressed(interface);
+  auto link = KATA_TRY(find_by_mac(socket, current_mac(interface), wait));
   int ifindex = rtnl_link_get_ifindex(link.get());
   // Name, MTU and MAC first, while the device is still down (a rename needs
   // it down).
@@ -182,12 +199,37 @@ Result<void> add_route(nl_sock* socket, const agent_client::NetworkRoute& route)
 Result<void> configure_network(const agent_client::ConfigureNetwork& request, std::chrono::milliseconds device_wait) {
   KATA_TRY(bring_loopback_up());
   if (request.interfaces.empty() && request.routes.empty()) return ok();
-  NlSocket socket(nl_socket_alloc());
-  if (!socket) return make_error(ErrorKind::system, "netlink: out of memory");
-  if (int rc = nl_connect(socket.get(), NETLINK_ROUTE); rc < 0) return nl_failure(rc, "netlink: connect");
+  auto socket = KATA_TRY(route_socket());
   for (const auto& interface : request.interfaces) KATA_TRY(configure_interface(socket.get(), interface, device_wait));
   for (const auto& route : request.routes) KATA_TRY(add_route(socket.get(), route));
   return ok();
+}
+
+Result<void> configure_network_in(const agent_client::ConfigureNetwork& request, int netns_fd,
+                                  std::chrono::milliseconds device_wait) {
+  {
+    auto socket = KATA_TRY(route_socket());
+    for (const auto& interface : request.interfaces) {
+      auto link = KATA_TRY(find_by_mac(socket.get(), current_mac(interface), device_wait));
+      NlObject<rtnl_link> move(rtnl_link_alloc());
+      if (!move) return make_error(ErrorKind::system, "netlink: out of memory");
+      rtnl_link_set_ns_fd(move.get(), netns_fd);
+      KATA_TRY(change_link(socket.get(), link.get(), move.get(),
+                           "move " + interface.mac + " into the container's network namespace"));
+    }
+  }
+  // The socket the work there uses must be made there too: a netlink
+  // socket talks to the namespace it was created in.
+  Result<void> result = ok();
+  std::thread worker([&] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+      result = sys_error(errno, "enter the container's network namespace");
+      return;
+    }
+    result = configure_network(request, device_wait);
+  });
+  worker.join();
+  return result;
 }
 
 }  // namespace kata::agent

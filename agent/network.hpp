@@ -18,4 +18,13 @@ namespace kata::agent {
 /// its MAC. Addresses and routes that already exist are fine (idempotent).
 Result<void> configure_network(const agent_client::ConfigureNetwork& request, std::chrono::milliseconds device_wait);
 
+/// Moves each of `request`'s interfaces, once it has appeared in the
+/// agent's namespace, into the network namespace `netns_fd` (a container's
+/// own), then applies the request there, from a thread that enters it (a
+/// network namespace is per thread). For engines that configure a
+/// container's namespace after create: podman does so for a container with
+/// a user namespace, whose network namespace must be owned by it.
+Result<void> configure_network_in(const agent_client::ConfigureNetwork& request, int netns_fd,
+                                  std::chrono::milliseconds device_wait);
+
 }  // namespace kata::agent

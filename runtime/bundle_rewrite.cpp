@@ -122,6 +122,15 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
     guest.linux_config->seccomp =
         KATA_TRY(seccomp::precompile(*guest.linux_config->seccomp, abis).wrap("config.json: linux.seccomp"));
   }
+  if (spec.linux_config && spec.linux_config->namespaces) {
+    const auto& namespaces = *spec.linux_config->namespaces;
+    auto is_new = [&](const char* type) {
+      return std::any_of(namespaces.begin(), namespaces.end(), [&](const oci::Namespace& ns) {
+        return ns.type == type && (!ns.path || ns.path->empty());
+      });
+    };
+    bundle.late_network = is_new("network") && is_new("user");
+  }
   bundle.spec = oci::to_json(guest);
   return bundle;
 }

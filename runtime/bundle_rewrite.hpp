@@ -43,6 +43,12 @@ struct GuestBundle {
   /// spec's container uses the guest's root namespace where they appear.
   /// Empty: the container gets a new namespace in the guest (loopback only).
   std::string netns_path;
+  /// A new network namespace in a new user namespace: the engine sets it up
+  /// only after create, in the namespace of the container's pid (podman does
+  /// so that the user namespace owns the network namespace). The container
+  /// keeps a namespace of its own in the guest; start carries what the
+  /// engine put in the stand-in's namespace (start.cpp).
+  bool late_network = false;
 };
 
 /// What create needs to know besides the spec.

@@ -86,6 +86,12 @@ class ObjectReader {
     }
     return std::optional<unsigned long long>(value->get<unsigned long long>());
   }
+  Result<bool> flag(std::string_view key) const {
+    const json* value = find(key);
+    if (value == nullptr) return false;
+    if (!value->is_boolean()) return wrong_type(name(key), "a boolean", *value);
+    return value->get<bool>();
+  }
   Result<pid_t> pid(std::string_view key) const {
     auto number = KATA_TRY(optional_integer(key, 0, std::numeric_limits<pid_t>::max()));
     return static_cast<pid_t>(number.value_or(0));
@@ -192,6 +198,7 @@ Result<ContainerRecord> record_from_document(const json& document) {
   if (netns_dev && netns_ino)
     record.netns_id = network::NamespaceId{static_cast<std::uint64_t>(*netns_dev), static_cast<std::uint64_t>(*netns_ino)};
   record.taps = KATA_TRY(read_taps(own.find("taps"), own.name("taps")));
+  record.late_network = KATA_TRY(own.flag("late_network"));
   if (const json* host_cgroup = own.find("host_cgroup")) record.host_cgroup = KATA_TRY(host_cgroup_from_json(*host_cgroup));
   return record;
 }
@@ -235,6 +242,7 @@ json record_to_json(const ContainerRecord& record) {
     for (const TapLink& link : record.taps) taps.push_back({{"interface", link.host_interface}, {"tap", link.tap}});
     kata["taps"] = std::move(taps);
   }
+  if (record.late_network) kata["late_network"] = true;
   if (record.host_cgroup) kata["host_cgroup"] = host_cgroup_to_json(*record.host_cgroup);
   document["kata"] = std::move(kata);
   return document;

@@ -71,6 +71,9 @@ struct ContainerRecord {
   /// it only if the path still names that one.
   std::optional<network::NamespaceId> netns_id;
   std::vector<TapLink> taps;              ///< what delete tears down in netns_path
+  /// The engine configures the network namespace only after create (late
+  /// network, bundle_rewrite.hpp): start carries what it finds there.
+  bool late_network = false;
   /// The host cgroup create made for the sandbox; none: its processes stay
   /// in the caller's cgroup (no cgroupsPath).
   std::optional<HostCgroupRecord> host_cgroup;

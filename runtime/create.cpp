@@ -162,6 +162,10 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     prepared_network = KATA_TRY(network::prepare_tcfilter_network(guest.netns_path).wrap("container network"));
     monitor_params.network = {prepared_network->devices(), prepared_network->guest};
   }
+  // Interfaces the engine adds after create arrive at start, hot-plugged.
+  bool late_network =
+      guest.late_network && params.config.runtime.internetworking_model == InterNetworkingModel::tcfilter;
+  if (late_network) monitor_params.late_nic_ports = late_network_ports;
   // The monitor is this process forked without exec: kata is
   // single-threaded here (no logging or other threads exist), so the child
   // may go on using the heap, spdlog and the rest as the parent would.
@@ -229,6 +233,7 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
   record.virtiofsd_socket = dir + "/" + virtiofsd_socket_name;
   record.boot_timings = std::move(timings);
   record.host_cgroup = host_cgroup;
+  record.late_network = late_network;
   if (prepared_network) {
     record.netns_path = prepared_network->netns_path;
     record.taps = prepared_network->links();

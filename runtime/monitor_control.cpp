@@ -53,6 +53,8 @@ std::string encode_command(const MonitorCommand& command) {
                       {"join", c.join}}
               .dump();
         if constexpr (std::is_same_v<T, RemoveCommand>) return json{{"op", "remove"}}.dump();
+        if constexpr (std::is_same_v<T, PlugNetworkCommand>)
+          return json{{"op", "plug_network"}, {"network", c.network}}.dump();
       },
       command);
 }
@@ -106,6 +108,11 @@ Result<MonitorCommand> decode_command(std::string_view line) {
     return MonitorCommand{exec};
   }
   if (op == "remove") return MonitorCommand{RemoveCommand{}};
+  if (op == "plug_network") {
+    if (!document.contains("network") || !document["network"].is_object())
+      return make_error(ErrorKind::invalid_argument, "monitor command plug_network: network: expected a JSON object");
+    return MonitorCommand{PlugNetworkCommand{document["network"]}};
+  }
   if (op == "create_member") {
     CreateMemberCommand member;
     if (!document.contains("id") || !document["id"].is_string())

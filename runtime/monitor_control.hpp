@@ -17,6 +17,9 @@
 //        caller's terminal in and out, 3: stdin, stdout, stderr)
 //                                           -> {"ok":true,"pid":N}  (sandbox's socket only)
 //   {"op":"remove"}                         -> {"ok":true}  (a member's socket: it leaves the VM)
+//   {"op":"plug_network","network":{...}} with one tap fd per interface
+//                                           -> {"ok":true}  (before start: NICs hot-plugged,
+//        the agent's configure_network in the container's own namespace)
 //   {"op":"subscribe"}                      -> {"ok":true}, then event lines:
 //        {"type":"oom"}                        the OOM killer acted in the container
 //        {"type":"exit","status":N}            the container exited; the monitor then closes
@@ -104,10 +107,19 @@ struct CreateMemberCommand {
 struct RemoveCommand {
   bool operator==(const RemoveCommand&) const = default;
 };
+/// Carry interfaces the engine added to the container's network namespace
+/// after create (late network, network_plan.hpp) into the VM: their taps
+/// travel with the command, one fd per interface in order; each becomes a
+/// hot-plugged NIC that the agent moves into the container's namespace.
+struct PlugNetworkCommand {
+  nlohmann::json network = nlohmann::json::object();  ///< an agent ConfigureNetwork request
+  bool operator==(const PlugNetworkCommand&) const = default;
+};
+
 /// One command to the monitor.
 using MonitorCommand = std::variant<StartCommand, KillCommand, PsCommand, PauseCommand, ResumeCommand,
                                     UpdateCommand, StatsCommand, SubscribeCommand, ExecCommand,
-                                    CreateMemberCommand, RemoveCommand>;
+                                    CreateMemberCommand, RemoveCommand, PlugNetworkCommand>;
 
 /// Event of a subscription: the OOM killer acted in the container.
 struct OomEvent {

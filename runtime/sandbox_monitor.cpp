@@ -138,11 +138,17 @@ class Monitor {
     }
     UniqueFd clone_agent_socket;  // a clone's, connected before its state loaded
     if (clone.template_dir.empty()) {
-      vm_ = std::make_unique<hypervisor::qemu::QemuVm>(qemu, virtiofsd, 10s);
+      auto cold = qemu;
+      cold.hotplug_ports += params_.late_nic_ports;
+      late_ports_ = {qemu.hotplug_ports, cold.hotplug_ports};
+      vm_ = std::make_unique<hypervisor::qemu::QemuVm>(cold, virtiofsd, 10s);
       KATA_TRY(vm_->start().wrap("start the VM"));
       phase("vm_spawned");
     } else {
       clone_agent_socket = KATA_TRY(start_clone(qemu, virtiofsd, clone.template_dir, phase));
+      // Port 0 holds the standby NIC; the create's NICs take the next ones.
+      unsigned used = std::max<unsigned>(1, static_cast<unsigned>(qemu.net_devices.size()));
+      late_ports_ = {used, std::max(used, template_nic_ports)};
     }
     auto dial_timeout = std::chrono::seconds(config.agent.dial_timeout);
     auto agent = clone_agent_socket ? agent_client::AgentClient::handshake(std::move(clone_agent_socket), dial_timeout)
@@ -460,6 +466,9 @@ class Monitor {
                                  : make_error(ErrorKind::invalid_argument, "create_member: {} is not the pod's sandbox", id);
       } else if (std::holds_alternative<RemoveCommand>(*command)) {
         reply = remove_member(id);
+      } else if (const auto* plug = std::get_if<PlugNetworkCommand>(&*command)) {
+        reply = id == params_.id ? plug_network(*plug, std::move(received->fds))
+                                 : make_error(ErrorKind::invalid_argument, "plug_network: {} is not the sandbox", id);
       } else {
         reply = execute(id, *command);
       }
@@ -551,6 +560,29 @@ class Monitor {
     ::clock_gettime(CLOCK_REALTIME, &now);
     return agent_client::RestoreSandbox{hex, static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec,
                                         share_tag};
+  }
+
+  // Interfaces the engine added to the container's network namespace after
+  // create (late network): each tap becomes a NIC in a free hot-plug port,
+  // which the agent moves into the container's own namespace and configures.
+  Result<json> plug_network(const PlugNetworkCommand& command, std::vector<UniqueFd> taps) {
+    auto request = KATA_TRY(agent_client::ConfigureNetwork::from_json(command.network).wrap("plug_network"));
+    if (request.interfaces.size() != taps.size())
+      return make_error(ErrorKind::invalid_argument, "plug_network: {} interfaces but {} tap fds",
+                        request.interfaces.size(), taps.size());
+    auto& [next, end] = late_ports_;
+    if (taps.size() > end - next)
+      return make_error(ErrorKind::unsupported,
+                        "the engine added {} network interfaces after create; the VM has room for {} more",
+                        taps.size(), end - next);
+    for (std::size_t n = 0; n < taps.size(); ++n) {
+      hypervisor::qemu::NetDevice device{fmt::format("late{}", next), request.interfaces[n].mac, taps[n].get()};
+      KATA_TRY(vm_->plug_nic(device, next).wrap("plug the network interface into the VM"));
+      ++next;
+    }
+    request.container_id = params_.id;
+    KATA_TRY(agent_->configure_network(request, rpc_timeout).wrap("configure the container's network in the VM"));
+    return json::object();
   }
 
   // A pod member joins the VM: created through the agent at its start
@@ -732,6 +764,8 @@ class Monitor {
 
   const MonitorParams& params_;
   std::vector<BootPhase> timings_;
+  /// Hot-plug ports for a late network: the next free one, and the end.
+  std::pair<unsigned, unsigned> late_ports_{0, 0};
   std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
   std::optional<agent_client::AgentClient> agent_;
   std::map<std::string, GuestContainer> containers_;  // the sandbox's own, then members

@@ -56,6 +56,9 @@ struct MonitorParams {
   /// caller's own terminal).
   int terminal_fd = -1;
   GuestNetwork network;       ///< configured after the agent handshake, before create_container
+  /// Hot-plug ports a cold boot keeps free for interfaces the engine adds
+  /// after create (late network; a clone has the template's); 0: none.
+  unsigned late_nic_ports = 0;
   /// The monitor's end of the socketpair with the container's stand-in
   /// (stand_in.hpp): signals arrive on it, the exit status leaves on it,
   /// EOF means the stand-in was killed.
@@ -64,6 +67,10 @@ struct MonitorParams {
   /// before it starts QEMU and virtiofsd, which inherit them; empty: none.
   std::vector<std::string> host_cgroup;
 };
+
+/// How many interfaces a late network may bring (podman attaches one per
+/// network the container joins): a PCIe root port each, kept free.
+inline constexpr unsigned late_network_ports = 2;
 
 /// QEMU's and virtiofsd's own stdout/stderr, and the monitor's diagnostics.
 inline constexpr const char* monitor_log_name = "monitor.log";

@@ -2,6 +2,7 @@
 #include "runtime/container_id.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/container_state.hpp"
+#include "runtime/late_network.hpp"
 #include "runtime/lifecycle.hpp"
 #include "runtime/monitor_control.hpp"
 #include "runtime/verb_rules.hpp"
@@ -17,6 +18,8 @@ Result<void> start_container(StateStore& store, std::string_view id) {
   auto current = refresh_status(record);
   KATA_TRY(check_verb_allowed(LifecycleVerb::start, current.status, id));
   std::string socket = record.monitor_socket.value_or(lock.dir() + "/" + monitor_socket_name);
+  if (record.late_network)
+    KATA_TRY(carry_late_network(record, socket).wrap("carry the network set up after create into the VM"));
   KATA_TRY(send_monitor_command(socket, StartCommand{}, 90s).wrap("start"));
   record.status = oci::Status::running;
   KATA_TRY(store.save(lock, record).wrap("save state"));

@@ -1,7 +1,8 @@
 // podman 4.3 running user-namespaced containers and containers with CPU and
 // memory limits through the built kata (label `e2e`), with the system's own
 // containers.conf: the container is root inside and an unprivileged uid
-// outside and writes its rootfs; /sys/fs/cgroup is the container's own
+// outside, writes its rootfs and has the network podman set up after
+// create; /sys/fs/cgroup is the container's own
 // cgroup, so cpu.max and memory.max at its top are the limits podman set.
 // Needs root, podman, conmon, netavark; --userns=auto also needs
 // unshare(1) and overlayfs when /etc/subuid has no range for podman.
@@ -82,12 +83,19 @@ const char* const kIdentityScript =
 
 TEST_SUITE("podman user namespaces and cgroups") {
 
-TEST_CASE("podman run --uidmap/--gidmap: root inside, 100000 outside, writes its rootfs") {
+TEST_CASE("podman run --uidmap/--gidmap: root inside, 100000 outside, writes its rootfs, has its network") {
   auto& host = EngineHost::get();
   const std::string name = "kata-e2e-uidmap";
+  // podman sets this container's network up after create (late network):
+  // the bridge's address on eth0, and the host's side of the bridge answers.
+  // (NET_RAW for busybox's ping, which podman's defaults leave out.)
   auto result = host.podman({"run", "--name", name, "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536",
-                             EngineHost::kImage, "sh", "-c", kIdentityScript});
+                             "--cap-add", "NET_RAW", EngineHost::kImage, "sh", "-c",
+                             std::string(kIdentityScript) +
+                                 "; ip -4 -o addr show eth0; ping -c 1 -W 10 10.88.0.1 >/dev/null && echo reached"});
   CHECK_MESSAGE(result.status == 0, describe(result));
+  CHECK_MESSAGE(contains(result.out, "inet 10.88."), result.out);
+  CHECK_MESSAGE(contains(result.out, "reached\n"), result.out);
   CHECK(contains(result.out, "id=0:0\n"));
   CHECK(host_uid_of_root(result.out) == 100000);
   CHECK(contains(result.out, "read=written\n"));

@@ -90,6 +90,22 @@ TEST_CASE("every request survives a round trip through a frame") {
   }
 }
 
+TEST_CASE("configure_network may name the container whose namespace gets the interfaces") {
+  // Into container c1's own namespace (a network configured after its create).
+  ConfigureNetwork late{{NetworkInterface{"02:42:0a:58:00:09", "eth0", 1500, {"10.88.0.9/16"}}}, {}, "c1"};
+  auto bytes = encode_request(3, late);
+  REQUIRE(bytes.ok());
+  auto decoded = decode_request(to_frame(*bytes));
+  REQUIRE(decoded.ok());
+  CHECK(std::get<ConfigureNetwork>(decoded->request).container_id == "c1");
+  CHECK(args_of(decoded->request) == late.to_json());
+  // Without the field: the agent's own namespace. Named, it must name one.
+  CHECK_FALSE(ConfigureNetwork{}.to_json().contains("container_id"));
+  auto empty = ConfigureNetwork::from_json({{"interfaces", json::array()}, {"routes", json::array()},
+                                            {"container_id", ""}});
+  CHECK_FALSE(empty.ok());
+}
+
 TEST_CASE("every response body survives a round trip") {
   check_response_round_trip(Empty{});
   check_response_round_trip(ProcessStarted{4321});

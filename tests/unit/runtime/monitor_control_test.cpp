@@ -90,6 +90,14 @@ TEST_CASE("monitor commands: create_member carries the guest spec and the shared
   CHECK_FALSE(decode_command(R"({"op":"create_member","id":"a","spec":"x"})").ok());
 }
 
+TEST_CASE("monitor commands: plug_network carries the agent's request and needs it as an object") {
+  json network = {{"interfaces", json::array({{{"mac", "02:42:0a:58:00:09"}, {"name", "eth0"}, {"mtu", 1500}}})},
+                  {"routes", json::array()}};
+  CHECK(round_trip<PlugNetworkCommand>(PlugNetworkCommand{network}).network == network);
+  CHECK_FALSE(decode_command(R"({"op":"plug_network"})").ok());
+  CHECK_FALSE(decode_command(R"({"op":"plug_network","network":[]})").ok());
+}
+
 TEST_CASE("monitor commands: update needs a resources object") {
   auto missing = decode_command(R"({"op":"update"})");
   REQUIRE_FALSE(missing.ok());
