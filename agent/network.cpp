@@ -1,7 +1,6 @@
 #include "agent/network.hpp"
 
 #include <arpa/inet.h>
-#include <sched.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
@@ -9,9 +8,11 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
+#include <sched.h>
 
 #include <cctype>
 #include <memory>
+#include <system_error>
 #include <thread>
 
 #include "agent/container/loopback.hpp"
@@ -97,11 +98,12 @@ Result<void> change_link(nl_sock* socket, rtnl_link* link, rtnl_link* change, co
   return ok();
 }
 
-// The MAC the guest's device has now (a clone's standby NIC: not yet the
-// interface's).
+// Whether the guest's device still has another MAC than the interface's
+// (a clone's standby NIC).
 bool readdressed(const agent_client::NetworkInterface& interface) {
   return !interface.device_mac.empty() && lower(interface.device_mac) != lower(interface.mac);
 }
+// The MAC the guest's device has now.
 const std::string& current_mac(const agent_client::NetworkInterface& interface) {
   return readdressed(interface) ? interface.device_mac : interface.mac;
 }
@@ -221,14 +223,18 @@ Result<void> configure_network_in(const agent_client::ConfigureNetwork& request,
   // The socket the work there uses must be made there too: a netlink
   // socket talks to the namespace it was created in.
   Result<void> result = ok();
-  std::thread worker([&] {
-    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-      result = sys_error(errno, "enter the container's network namespace");
-      return;
-    }
-    result = configure_network(request, device_wait);
-  });
-  worker.join();
+  try {
+    std::thread worker([&] {
+      if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+        result = sys_error(errno, "enter the container's network namespace");
+        return;
+      }
+      result = configure_network(request, device_wait);
+    });
+    worker.join();
+  } catch (const std::system_error& failed) {  // the agent is PID 1: nothing may escape
+    return make_error(ErrorKind::system, "start a thread for the container's network namespace: {}", failed.what());
+  }
   return result;
 }
 

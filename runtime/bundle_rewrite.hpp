@@ -41,7 +41,8 @@ struct GuestBundle {
   /// The host network namespace the engine prepared (linux.namespaces
   /// network path); its interfaces are carried into the VM, and the guest
   /// spec's container uses the guest's root namespace where they appear.
-  /// Empty: the container gets a new namespace in the guest (loopback only).
+  /// Empty: the container gets a new namespace in the guest (loopback only,
+  /// unless late_network brings interfaces at start).
   std::string netns_path;
   /// A new network namespace in a new user namespace: the engine sets it up
   /// only after create, in the namespace of the container's pid (podman does

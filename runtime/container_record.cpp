@@ -199,6 +199,7 @@ Result<ContainerRecord> record_from_document(const json& document) {
     record.netns_id = network::NamespaceId{static_cast<std::uint64_t>(*netns_dev), static_cast<std::uint64_t>(*netns_ino)};
   record.taps = KATA_TRY(read_taps(own.find("taps"), own.name("taps")));
   record.late_network = KATA_TRY(own.flag("late_network"));
+  record.late_network_carried = KATA_TRY(own.flag("late_network_carried"));
   if (const json* host_cgroup = own.find("host_cgroup")) record.host_cgroup = KATA_TRY(host_cgroup_from_json(*host_cgroup));
   return record;
 }
@@ -243,6 +244,7 @@ json record_to_json(const ContainerRecord& record) {
     kata["taps"] = std::move(taps);
   }
   if (record.late_network) kata["late_network"] = true;
+  if (record.late_network_carried) kata["late_network_carried"] = true;
   if (record.host_cgroup) kata["host_cgroup"] = host_cgroup_to_json(*record.host_cgroup);
   document["kata"] = std::move(kata);
   return document;

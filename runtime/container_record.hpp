@@ -72,8 +72,11 @@ struct ContainerRecord {
   std::optional<network::NamespaceId> netns_id;
   std::vector<TapLink> taps;              ///< what delete tears down in netns_path
   /// The engine configures the network namespace only after create (late
-  /// network, bundle_rewrite.hpp): start carries what it finds there.
+  /// network, late_network.hpp): start carries what it finds there.
   bool late_network = false;
+  /// start has carried the late network into the VM (a retried start does
+  /// not carry it again).
+  bool late_network_carried = false;
   /// The host cgroup create made for the sandbox; none: its processes stay
   /// in the caller's cgroup (no cgroupsPath).
   std::optional<HostCgroupRecord> host_cgroup;

@@ -162,9 +162,12 @@ Result<ChildProcess> create_container(StateStore& store, const CreateParams& par
     prepared_network = KATA_TRY(network::prepare_tcfilter_network(guest.netns_path).wrap("container network"));
     monitor_params.network = {prepared_network->devices(), prepared_network->guest};
   }
-  // Interfaces the engine adds after create arrive at start, hot-plugged.
-  bool late_network =
-      guest.late_network && params.config.runtime.internetworking_model == InterNetworkingModel::tcfilter;
+  // Interfaces the engine adds after create arrive at start, hot-plugged
+  // into PCIe root ports, which q35 has and microvm does not (there such a
+  // container keeps loopback only).
+  bool late_network = guest.late_network &&
+                      params.config.runtime.internetworking_model == InterNetworkingModel::tcfilter &&
+                      vm_config.hypervisor.machine_type == MachineType::q35;
   if (late_network) monitor_params.late_nic_ports = late_network_ports;
   // The monitor is this process forked without exec: kata is
   // single-threaded here (no logging or other threads exist), so the child

@@ -51,6 +51,13 @@ struct SharedNamespaces {
 Result<SharedNamespaces> match_sandbox_namespaces(const oci::Spec& spec, const GuestBundle& guest,
                                                   const ContainerRecord& sandbox) {
   SharedNamespaces shared;
+  // The sandbox's interfaces are in its container's own namespace in the
+  // VM (late_network.hpp), which a member's spec does not name.
+  if (sandbox.late_network)
+    return make_error(ErrorKind::unsupported,
+                      "pod sandbox {} has a user namespace, whose network is set up after create and stays the "
+                      "sandbox container's own in the VM; members cannot share it yet",
+                      sandbox.id);
   if (guest.netns_path.empty() || !sandbox.netns_id)
     return make_error(ErrorKind::invalid_argument,
                       "linux.namespaces: a member of pod sandbox {} must name the pod's network namespace", sandbox.id);

@@ -7,8 +7,9 @@
 // carries what the engine put there into the VM: taps and tc filters in the
 // stand-in's namespace (tcfilter, as at create), the taps hot-plugged as
 // NICs, and the agent moves them into the container's own namespace in the
-// guest. The stand-in's namespace goes away with the stand-in, and the taps
-// and filters in it with it: nothing is recorded for delete.
+// guest. Nothing is recorded for delete: each tap goes when QEMU closes it,
+// and the filters on the engine's interface go with that interface, which
+// the engine deletes at its network teardown.
 
 #include <string>
 

@@ -108,7 +108,7 @@ struct RemoveCommand {
   bool operator==(const RemoveCommand&) const = default;
 };
 /// Carry interfaces the engine added to the container's network namespace
-/// after create (late network, network_plan.hpp) into the VM: their taps
+/// after create (late network, late_network.hpp) into the VM: their taps
 /// travel with the command, one fd per interface in order; each becomes a
 /// hot-plugged NIC that the agent moves into the container's namespace.
 struct PlugNetworkCommand {

@@ -48,7 +48,8 @@ Result<void> check_namespace_paths(const oci::Spec& spec) {
     const auto* expected = std::find_if(std::begin(namespace_types), std::end(namespace_types),
                                         [&](const NamespaceType& type) { return type.name == entry.type; });
     if (expected == std::end(namespace_types)) continue;  // the spec's parser names unknown types
-    UniqueFd fd(::open(entry.path->c_str(), O_RDONLY | O_CLOEXEC));
+    // Non-blocking: a FIFO or a device at the path must not hang create.
+    UniqueFd fd(::open(entry.path->c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!fd) return sys_error(errno, "linux.namespaces[{}].path {}", n, *entry.path);
     int found = ::ioctl(fd.get(), NS_GET_NSTYPE);
     if (found < 0)

@@ -148,7 +148,7 @@ class Monitor {
       clone_agent_socket = KATA_TRY(start_clone(qemu, virtiofsd, clone.template_dir, phase));
       // Port 0 holds the standby NIC; the create's NICs take the next ones.
       unsigned used = std::max<unsigned>(1, static_cast<unsigned>(qemu.net_devices.size()));
-      late_ports_ = {used, std::max(used, template_nic_ports)};
+      late_ports_ = {used, std::max(used, std::min(template_nic_ports, used + params_.late_nic_ports))};
     }
     auto dial_timeout = std::chrono::seconds(config.agent.dial_timeout);
     auto agent = clone_agent_socket ? agent_client::AgentClient::handshake(std::move(clone_agent_socket), dial_timeout)
@@ -566,6 +566,13 @@ class Monitor {
   // create (late network): each tap becomes a NIC in a free hot-plug port,
   // which the agent moves into the container's own namespace and configures.
   Result<json> plug_network(const PlugNetworkCommand& command, std::vector<UniqueFd> taps) {
+    // One attempt per VM: after a failure half way, NICs may be in the guest
+    // that no tap backs any more; start refuses rather than guess.
+    if (late_plug_tried_)
+      return make_error(ErrorKind::wrong_state,
+                        "the network set up after create was carried into this VM already, or failed to be; delete "
+                        "and create the container again");
+    late_plug_tried_ = true;
     auto request = KATA_TRY(agent_client::ConfigureNetwork::from_json(command.network).wrap("plug_network"));
     if (request.interfaces.size() != taps.size())
       return make_error(ErrorKind::invalid_argument, "plug_network: {} interfaces but {} tap fds",
@@ -573,7 +580,7 @@ class Monitor {
     auto& [next, end] = late_ports_;
     if (taps.size() > end - next)
       return make_error(ErrorKind::unsupported,
-                        "the engine added {} network interfaces after create; the VM has room for {} more",
+                        "the engine added {} network interface(s) after create; the VM has room for {}",
                         taps.size(), end - next);
     for (std::size_t n = 0; n < taps.size(); ++n) {
       hypervisor::qemu::NetDevice device{fmt::format("late{}", next), request.interfaces[n].mac, taps[n].get()};
@@ -766,6 +773,7 @@ class Monitor {
   std::vector<BootPhase> timings_;
   /// Hot-plug ports for a late network: the next free one, and the end.
   std::pair<unsigned, unsigned> late_ports_{0, 0};
+  bool late_plug_tried_ = false;  ///< plug_network ran once (see there)
   std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
   std::optional<agent_client::AgentClient> agent_;
   std::map<std::string, GuestContainer> containers_;  // the sandbox's own, then members

@@ -18,8 +18,11 @@ Result<void> start_container(StateStore& store, std::string_view id) {
   auto current = refresh_status(record);
   KATA_TRY(check_verb_allowed(LifecycleVerb::start, current.status, id));
   std::string socket = record.monitor_socket.value_or(lock.dir() + "/" + monitor_socket_name);
-  if (record.late_network)
+  if (record.late_network && !record.late_network_carried) {
     KATA_TRY(carry_late_network(record, socket).wrap("carry the network set up after create into the VM"));
+    record.late_network_carried = true;
+    KATA_TRY(store.save(lock, record).wrap("save state"));
+  }
   KATA_TRY(send_monitor_command(socket, StartCommand{}, 90s).wrap("start"));
   record.status = oci::Status::running;
   KATA_TRY(store.save(lock, record).wrap("save state"));

@@ -143,12 +143,19 @@ Result<CarriedInterface> carry(nl_sock* socket, const PlannedInterface& planned)
   CarriedInterface carried{{planned.host_name, planned.tap_name}, planned.guest.mac, UniqueFd()};
   // Non-persistent: also gone once this fd is closed on failure.
   carried.tap_fd = KATA_TRY(open_tap(planned.tap_name));
-  ScopeExit undo([&] { (void)remove_carried(socket, carried.link); });
+  // Only what this call added: an ingress qdisc the interface already had
+  // (the EXCL add fails on it) is someone else's and stays.
+  bool host_qdisc_added = false;
+  ScopeExit undo([&] {
+    (void)delete_link(socket, planned.tap_name);  // its qdisc and filter go with it
+    if (host_qdisc_added) (void)delete_ingress_qdisc(socket, planned.ifindex, planned.host_name);
+  });
   KATA_TRY(bring_tap_up(socket, planned.tap_name, planned.guest.mtu));
   auto tap = KATA_TRY(get_link(socket, planned.tap_name));
   int tap_index = rtnl_link_get_ifindex(tap.get());
   KATA_TRY(add_ingress_qdisc(socket, tap_index, planned.tap_name));
   KATA_TRY(add_ingress_qdisc(socket, planned.ifindex, planned.host_name));
+  host_qdisc_added = true;
   KATA_TRY(add_redirect(socket, planned.ifindex, planned.host_name, tap_index));
   KATA_TRY(add_redirect(socket, tap_index, planned.tap_name, planned.ifindex));
   undo.dismiss();

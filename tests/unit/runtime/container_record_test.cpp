@@ -33,6 +33,8 @@ ContainerRecord full_record() {
   record.netns_path = "/run/netns/web-1";
   record.taps = {{"eth0", "tap0_kata"}, {"eth1", "tap1_kata"}};
   record.netns_id = network::NamespaceId{4, 4026532281};
+  record.late_network = true;
+  record.late_network_carried = true;
   return record;
 }
 
@@ -106,6 +108,8 @@ TEST_CASE("corrupted or hand-edited state gives an error naming the key") {
   CHECK(edit([](auto& d) { d["kata"] = "oops"; }) == "kata: expected an object, got string");
   CHECK(edit([](auto& d) { d["kata"]["taps"][1].erase("tap"); }) == "kata.taps[1].tap: missing");
   CHECK(edit([](auto& d) { d["kata"]["netns_path"] = 7; }) == "kata.netns_path: expected a string, got integer");
+  CHECK(edit([](auto& d) { d["kata"]["late_network"] = "yes"; }) ==
+        "kata.late_network: expected a boolean, got string");
 }
 
 TEST_CASE("to_oci_state carries the OCI fields") {
