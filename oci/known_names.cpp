@@ -1,7 +1,13 @@
 #include "oci/known_names.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <array>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080  // Linux 5.6; older headers lack it
+#endif
 
 namespace kata::oci {
 
@@ -9,6 +15,17 @@ namespace {
 
 constexpr std::array<std::string_view, 8> kNamespaceTypes = {
     "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"};
+
+constexpr std::array<NamespaceKind, 8> kNamespaceKinds = {{
+    {"user", "user", CLONE_NEWUSER},
+    {"pid", "pid", CLONE_NEWPID},
+    {"mount", "mnt", CLONE_NEWNS},
+    {"uts", "uts", CLONE_NEWUTS},
+    {"ipc", "ipc", CLONE_NEWIPC},
+    {"network", "net", CLONE_NEWNET},
+    {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    {"time", "time", CLONE_NEWTIME},
+}};
 
 // In capability-number order (linux/capability.h), 0 … 40.
 constexpr std::array<std::string_view, 41> kCapabilities = {
@@ -51,6 +68,14 @@ constexpr std::array<std::string_view, 8> kPropagations = {
 }  // namespace
 
 std::span<const std::string_view> namespace_types() { return kNamespaceTypes; }
+
+std::span<const NamespaceKind> namespace_kinds() { return kNamespaceKinds; }
+
+const NamespaceKind* namespace_kind(std::string_view type) {
+  for (const auto& kind : kNamespaceKinds)
+    if (kind.type == type) return &kind;
+  return nullptr;
+}
 std::span<const std::string_view> capability_names() { return kCapabilities; }
 std::span<const std::string_view> rlimit_types() { return kRlimits; }
 std::span<const std::string_view> seccomp_actions() { return kSeccompActions; }

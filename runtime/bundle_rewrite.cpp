@@ -15,6 +15,14 @@ std::string resolve(const std::string& path, const std::string& bundle_dir) {
 
 }  // namespace
 
+bool asks_new_namespace(const oci::Spec& spec, const std::string& type) {
+  if (!spec.linux_config || !spec.linux_config->namespaces) return false;
+  const auto& namespaces = *spec.linux_config->namespaces;
+  return std::any_of(namespaces.begin(), namespaces.end(), [&](const oci::Namespace& ns) {
+    return ns.type == type && (!ns.path || ns.path->empty());
+  });
+}
+
 Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& request) {
   if (request.preserve_fds > 0)
     return make_error(ErrorKind::unsupported,
@@ -122,15 +130,7 @@ Result<GuestBundle> rewrite_for_guest(const oci::Spec& spec, const std::string& 
     guest.linux_config->seccomp =
         KATA_TRY(seccomp::precompile(*guest.linux_config->seccomp, abis).wrap("config.json: linux.seccomp"));
   }
-  if (spec.linux_config && spec.linux_config->namespaces) {
-    const auto& namespaces = *spec.linux_config->namespaces;
-    auto is_new = [&](const char* type) {
-      return std::any_of(namespaces.begin(), namespaces.end(), [&](const oci::Namespace& ns) {
-        return ns.type == type && (!ns.path || ns.path->empty());
-      });
-    };
-    bundle.late_network = is_new("network") && is_new("user");
-  }
+  bundle.late_network = asks_new_namespace(spec, "network") && asks_new_namespace(spec, "user");
   bundle.spec = oci::to_json(guest);
   return bundle;
 }

@@ -65,6 +65,9 @@ struct CreateRequest {
 /// detached terminal needs a console socket, a console socket a terminal.
 Result<void> check_vm_compatible(const oci::Spec& spec, const CreateRequest& request);
 
+/// Whether the spec has a `type` namespace entry without a path (a new one).
+bool asks_new_namespace(const oci::Spec& spec, const std::string& type);
+
 /// True for a mount the host must bind into the share: type "bind" or a
 /// "bind"/"rbind" option.
 bool is_bind_mount(const oci::Mount& mount);

@@ -11,6 +11,7 @@
 #include "common/fs.hpp"
 #include "common/scope_exit.hpp"
 #include "common/unix_socket.hpp"
+#include "runtime/bundle_rewrite.hpp"
 #include "runtime/container_state.hpp"
 #include "runtime/container_view.hpp"
 #include "runtime/exec_process.hpp"

@@ -10,34 +10,15 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstring>
-#include <iterator>
 #include <string_view>
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "oci/known_names.hpp"
 #include "runtime/container_state.hpp"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
 namespace kata::runtime {
-
-namespace {
-
-// OCI namespace types and the clone flags NS_GET_NSTYPE reports for them.
-struct NamespaceType {
-  std::string_view name;
-  int flag;
-};
-constexpr NamespaceType namespace_types[] = {
-    {"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET},   {"mount", CLONE_NEWNS},      {"ipc", CLONE_NEWIPC},
-    {"uts", CLONE_NEWUTS}, {"user", CLONE_NEWUSER},     {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
-};
-
-}  // namespace
 
 Result<void> check_namespace_paths(const oci::Spec& spec) {
   if (!spec.linux_config || !spec.linux_config->namespaces) return ok();
@@ -45,20 +26,20 @@ Result<void> check_namespace_paths(const oci::Spec& spec) {
   for (std::size_t n = 0; n < namespaces.size(); ++n) {
     const auto& entry = namespaces[n];
     if (!entry.path || entry.path->empty()) continue;
-    const auto* expected = std::find_if(std::begin(namespace_types), std::end(namespace_types),
-                                        [&](const NamespaceType& type) { return type.name == entry.type; });
-    if (expected == std::end(namespace_types)) continue;  // the spec's parser names unknown types
+    const auto* expected = oci::namespace_kind(entry.type);
+    if (expected == nullptr) continue;  // the spec's parser names unknown types
     // Non-blocking: a FIFO or a device at the path must not hang create.
     UniqueFd fd(::open(entry.path->c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!fd) return sys_error(errno, "linux.namespaces[{}].path {}", n, *entry.path);
     int found = ::ioctl(fd.get(), NS_GET_NSTYPE);
     if (found < 0)
       return make_error(ErrorKind::invalid_argument, "linux.namespaces[{}].path {}: not a namespace", n, *entry.path);
-    if (found == expected->flag) continue;
-    const auto* actual = std::find_if(std::begin(namespace_types), std::end(namespace_types),
-                                      [&](const NamespaceType& type) { return type.flag == found; });
+    if (found == expected->clone_flag) continue;
+    std::string_view actual = "unknown";
+    for (const auto& kind : oci::namespace_kinds())
+      if (kind.clone_flag == found) actual = kind.type;
     return make_error(ErrorKind::invalid_argument, "linux.namespaces[{}].path {}: a namespace of type {}, not {}", n,
-                      *entry.path, actual == std::end(namespace_types) ? "unknown" : actual->name, entry.type);
+                      *entry.path, actual, entry.type);
   }
   return ok();
 }

@@ -18,6 +18,7 @@
 
 #include "common/fs.hpp"
 #include "common/unique_fd.hpp"
+#include "oci/known_names.hpp"
 #include "runtime/host_cgroup.hpp"
 #include "runtime/monitor_control.hpp"
 
@@ -107,13 +108,6 @@ Result<void> become_stand_in(const StandInParams& params) {
 
 }  // namespace
 
-bool asks_new_namespace(const oci::Spec& spec, const std::string& type) {
-  if (!spec.linux_config || !spec.linux_config->namespaces) return false;
-  for (const auto& entry : *spec.linux_config->namespaces)
-    if (entry.type == type && (!entry.path || entry.path->empty())) return true;
-  return false;
-}
-
 Result<UniqueFd> namespace_to_join(const oci::Spec& spec, const std::string& type) {
   if (!spec.linux_config || !spec.linux_config->namespaces) return UniqueFd();
   const auto& namespaces = *spec.linux_config->namespaces;
@@ -122,12 +116,12 @@ Result<UniqueFd> namespace_to_join(const oci::Spec& spec, const std::string& typ
     if (entry.type != type || !entry.path || entry.path->empty()) continue;
     UniqueFd fd(::open(entry.path->c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return sys_error(errno, "linux.namespaces[{}]: open {}", i, *entry.path);
-    int flag = type == "ipc" ? CLONE_NEWIPC : CLONE_NEWUTS;
-    if (::ioctl(fd.get(), NS_GET_NSTYPE) != flag)
+    const auto* kind = oci::namespace_kind(type);
+    if (kind == nullptr || ::ioctl(fd.get(), NS_GET_NSTYPE) != kind->clone_flag)
       return make_error(ErrorKind::invalid_argument, "linux.namespaces[{}].path {}: not a {} namespace", i,
                         *entry.path, type);
     struct stat named {}, own {};
-    std::string own_path = "/proc/self/ns/" + type;
+    std::string own_path = "/proc/self/ns/" + std::string(kind->proc_name);
     if (::fstat(fd.get(), &named) < 0 || ::stat(own_path.c_str(), &own) < 0)
       return sys_error(errno, "linux.namespaces[{}]: stat", i);
     if (named.st_dev == own.st_dev && named.st_ino == own.st_ino) return UniqueFd();

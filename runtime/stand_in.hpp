@@ -59,8 +59,6 @@ struct StandInParams {
   bool new_cgroup_namespace = false;
 };
 
-/// Whether the spec has a `type` namespace entry without a path (a new one).
-bool asks_new_namespace(const oci::Spec& spec, const std::string& type);
 
 /// The spec's `type` ("ipc" or "uts") namespace for the stand-in to join:
 /// its path opened, or an empty fd when the spec names none or names the

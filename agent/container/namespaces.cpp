@@ -4,26 +4,13 @@
 #include <sched.h>
 #include <sys/stat.h>
 
+#include <string_view>
 #include <utility>
 
+#include "oci/known_names.hpp"
 
 namespace kata::agent {
 namespace {
-
-struct NamespaceName {
-  const char* oci_type;
-  const char* proc_name;  // name under /proc/<pid>/ns
-  int flag;
-};
-
-// User first: joining it first gives the rights needed to join the others
-// (runc's nsexec does the same).
-constexpr NamespaceName kNamespaces[] = {
-    {"user", "user", CLONE_NEWUSER},     {"pid", "pid", CLONE_NEWPID},
-    {"mount", "mnt", CLONE_NEWNS},       {"uts", "uts", CLONE_NEWUTS},
-    {"ipc", "ipc", CLONE_NEWIPC},        {"network", "net", CLONE_NEWNET},
-    {"cgroup", "cgroup", CLONE_NEWCGROUP}, {"time", "time", CLONE_NEWTIME},
-};
 
 Result<UniqueFd> open_ns(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -32,7 +19,7 @@ Result<UniqueFd> open_ns(const std::string& path) {
 }
 
 // True when `fd` (opened from `path`) is the namespace this process is in.
-Result<bool> is_own_namespace(int fd, const char* proc_name, const std::string& path) {
+Result<bool> is_own_namespace(int fd, std::string_view proc_name, const std::string& path) {
   struct stat target {}, own {};
   if (::fstat(fd, &target) != 0) return sys_error(errno, "stat namespace {}", path);
   auto own_path = fmt::format("/proc/self/ns/{}", proc_name);
@@ -60,24 +47,23 @@ Result<void> write_map(pid_t pid, const char* file, const std::string& text) {
 }  // namespace
 
 Result<int> namespace_flag(const std::string& type) {
-  for (const auto& ns : kNamespaces) {
-    if (type == ns.oci_type) return ns.flag;
-  }
+  if (const auto* kind = oci::namespace_kind(type)) return kind->clone_flag;
   return make_error(ErrorKind::invalid_argument, "unknown namespace type \"{}\"", type);
 }
 
 Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
   NamespacePlan plan;
   if (!spec.linux_config || !spec.linux_config->namespaces) return plan;
-  // Collect in kNamespaces order, whatever the order in config.json.
-  for (const auto& name : kNamespaces) {
+  // Collect in namespace_kinds() order (user first), whatever the order in
+  // config.json.
+  for (const auto& name : oci::namespace_kinds()) {
     for (const auto& ns : *spec.linux_config->namespaces) {
-      if (ns.type != name.oci_type) continue;
-      if (name.flag == CLONE_NEWTIME) {
+      if (ns.type != name.type) continue;
+      if (name.clone_flag == CLONE_NEWTIME) {
         return make_error(ErrorKind::unsupported, "time namespaces are not supported");
       }
       if (!ns.path || ns.path->empty()) {
-        plan.new_flags |= name.flag;
+        plan.new_flags |= name.clone_flag;
         continue;
       }
       auto fd = KATA_TRY(open_ns(*ns.path));
@@ -85,10 +71,10 @@ Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
       // namespace this way): the child inherits it, and must, since a new
       // user namespace created before the joins could not setns back into it.
       if (KATA_TRY(is_own_namespace(fd.get(), name.proc_name, *ns.path))) continue;
-      if (name.flag == CLONE_NEWPID) {
+      if (name.clone_flag == CLONE_NEWPID) {
         plan.pid_join = std::move(fd);
       } else {
-        plan.joins.push_back(NamespaceJoin{std::move(fd), name.flag, *ns.path});
+        plan.joins.push_back(NamespaceJoin{std::move(fd), name.clone_flag, *ns.path});
       }
     }
   }
@@ -97,19 +83,19 @@ Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
 
 Result<NamespacePlan> plan_join_process(pid_t pid) {
   NamespacePlan plan;
-  for (const auto& name : kNamespaces) {
+  for (const auto& name : oci::namespace_kinds()) {
     auto target = fmt::format("/proc/{}/ns/{}", pid, name.proc_name);
     UniqueFd fd(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-      if (errno == ENOENT && name.flag == CLONE_NEWTIME) continue;  // kernel without time ns
+      if (errno == ENOENT && name.clone_flag == CLONE_NEWTIME) continue;  // kernel without time ns
       return sys_error(errno, "open namespace {}", target);
     }
     // Same namespace: nothing to join (setns into one's own user namespace is EINVAL).
     if (KATA_TRY(is_own_namespace(fd.get(), name.proc_name, target))) continue;
-    if (name.flag == CLONE_NEWPID) {
+    if (name.clone_flag == CLONE_NEWPID) {
       plan.pid_join = std::move(fd);
     } else {
-      plan.joins.push_back(NamespaceJoin{std::move(fd), name.flag, target});
+      plan.joins.push_back(NamespaceJoin{std::move(fd), name.clone_flag, target});
     }
   }
   return plan;

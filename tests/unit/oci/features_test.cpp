@@ -66,3 +66,17 @@ TEST_CASE("features: no claim for what the guest lacks") {
   CHECK(linux_features["cgroup"]["systemdUser"] == false);
   CHECK(kata::oci::features_document()["annotations"].is_object());
 }
+
+TEST_CASE("every namespace type has its /proc name and clone flag, user first") {
+  for (auto type : kata::oci::namespace_types()) {
+    CAPTURE(type);
+    const auto* kind = kata::oci::namespace_kind(type);
+    REQUIRE(kind != nullptr);
+    CHECK(kind->clone_flag != 0);
+  }
+  CHECK(kata::oci::namespace_kinds().size() == kata::oci::namespace_types().size());
+  CHECK(kata::oci::namespace_kinds().front().type == "user");
+  CHECK(kata::oci::namespace_kind("network")->proc_name == "net");
+  CHECK(kata::oci::namespace_kind("mount")->proc_name == "mnt");
+  CHECK(kata::oci::namespace_kind("net") == nullptr);
+}

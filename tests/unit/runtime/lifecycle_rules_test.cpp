@@ -341,3 +341,24 @@ TEST_CASE("verb rules: ps, update and events need a live container") {
   CHECK(check_verb_allowed(LifecycleVerb::events, Status::stopped, "web").error().message ==
         "container with id web is not running");
 }
+
+TEST_CASE("a new network namespace in a new user namespace is a late network; a named one is not") {
+  // A user namespace needs its mappings to be a valid spec.
+  auto with_user = [](const std::string& network) {
+    auto document = nlohmann::json::parse(spec_text(R"([{"type":"user"},)" + network + "]"));
+    nlohmann::json mapping = nlohmann::json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
+    document["linux"]["uidMappings"] = mapping;
+    document["linux"]["gidMappings"] = mapping;
+    return spec_from(document.dump());
+  };
+  auto late = rewrite_for_guest(with_user(R"({"type":"network"})"), "u", "/b", "");
+  REQUIRE(late.ok());
+  CHECK(late->late_network);
+  CHECK(late->netns_path.empty());
+  auto named = rewrite_for_guest(with_user(R"({"type":"network","path":"/run/netns/x"})"), "u", "/b", "");
+  REQUIRE(named.ok());
+  CHECK_FALSE(named->late_network);
+  auto no_user = rewrite_for_guest(spec_from(spec_text(R"([{"type":"network"}])")), "u", "/b", "");
+  REQUIRE(no_user.ok());
+  CHECK_FALSE(no_user->late_network);
+}
